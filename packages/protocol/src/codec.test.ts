@@ -122,6 +122,8 @@ describe('decode', () => {
     expect(rejects(JSON.stringify(failure), SchemaError).message).toContain('reason')
     expect(decode(JSON.stringify({ ...failure, reason: 'agent exited 1' })).type).toBe('task_result')
     expect((rejects('{"type":"task_result","task_id":"#1","node_id":"a","result_type":"issue","result_url":"u","duration_ms":1e999,"timestamp":"2025-07-12T02:10:05Z"}', SchemaError) as SchemaError).issues[0]?.path).toBe('/duration_ms')
+    const params = rejects('{"type":"task","task_id":"#1","repo":"a/b","issue_url":"u","model":"m","input":"i","params":{"x":[1e999]},"timestamp":"2025-07-12T02:10:05Z"}', SchemaError) as SchemaError
+    expect(params.issues[0]?.path).toBe('/params/x/0')
   })
 
   it('decodeTopic refuses a message of another topic', () => {

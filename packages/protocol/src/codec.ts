@@ -90,9 +90,12 @@ export function validate (value: unknown, options: Pick<DecodeOptions, 'maxSkewM
   }
   const msgType = type as string
   if (!validator.Check(value)) throw new SchemaError(msgType, schemaIssues(validator, value))
-  const nonFinite: SchemaIssue[] = []
-  nonFiniteIssues(value, '', nonFinite)
-  if (nonFinite.length > 0) throw new SchemaError(msgType, nonFinite)
+  // Typed numbers are checked finite by the schema; free-form `params` may still hold 1e999.
+  if (msgType === 'task') {
+    const nonFinite: SchemaIssue[] = []
+    nonFiniteIssues(value.params, '/params', nonFinite)
+    if (nonFinite.length > 0) throw new SchemaError(msgType, nonFinite)
+  }
   if (msgType === 'task_result' && value.result_type === 'failure' && value.reason === undefined) {
     throw new SchemaError(msgType, [{ path: '/reason', keyword: 'required', message: 'a failure result must say why (reason)' }])
   }
