@@ -1,0 +1,397 @@
+import type {
+  CapabilitiesMessage,
+  Message,
+  PeerStatus,
+  PresencePingMessage,
+  TaskHelpRequestMessage
+} from '@bzzz/protocol'
+import { canonicalJson, sha256Hex } from './canonical.js'
+import { DEFAULT_HELP, decideHelp, helpRequestId, type HelpConfig, type HelperInfo, type HelpView } from './help.js'
+import { deadSince, livenessAt, livenessConfig, InvalidConfigError, type Liveness, type LivenessConfig } from './liveness.js'
+import { rendezvousRank } from './rendezvous.js'
+import { satisfiesRequirements, type SatisfiesFn } from './requirements.js'
+import { reduceTask, taskKey, timeOf, type TaskMessage, type TaskState } from './task.js'
+
+/** What the ledger keeps about a peer; a join of everything heard from it. */
+export interface PeerRecord {
+  nodeId: string
+  /** Local receive time (ms) of the first and the latest message from it. */
+  firstHeardAt: number
+  lastHeardAt: number
+  /** When it said goodbye or its connection closed (`peerLeft`), if it has. */
+  leftAt: number | undefined
+  /** Its newest `capabilities` (by message timestamp). */
+  capabilities: CapabilitiesMessage | undefined
+  /** Its newest `presence_ping` (by message timestamp, then `seq`). */
+  presence: PresencePingMessage | undefined
+}
+
+/** A peer as seen at a given time. */
+export interface PeerView extends PeerRecord {
+  liveness: Liveness
+  /** When it is, or will be, dead if nothing more is heard. */
+  deadSince: number
+  /** From the newer of its presence and capabilities. */
+  status: PeerStatus | undefined
+  slotsFree: number | undefined
+  /** Not draining, and a free slot (or, with no slot count, not busy). */
+  hasFreeSlot: boolean
+  activeTasks: readonly string[]
+  /** CPU load in percent, from the newer of presence and capabilities. */
+  load: number | undefined
+}
+
+export type TaskStatus = 'announced' | 'claimed' | 'running' | 'expired' | 'done' | 'failed' | 'withdrawn'
+
+/** A task as seen at a given time. */
+export interface TaskView extends TaskState {
+  /** `phase` judged at `now`: a claim whose lease ran out or whose holder is dead is `expired`, as is a released one. */
+  status: TaskStatus
+  expiredBecause: 'lease' | 'holder-dead' | 'released' | undefined
+  /** Whether peers should try to claim it now (announced, or expired and offered again). */
+  claimable: boolean
+  /** When it became claimable (ms): announcement time, lease end, holder's death, release. */
+  offeredAt: number | undefined
+  /** The attempt number the next claim must carry. */
+  nextAttempt: number
+}
+
+/** Who should try to claim a task, and when. */
+export interface ClaimPlan {
+  key: string
+  node: string
+  /** Every eligible live peer, preferred claimer first. */
+  candidates: string[]
+  /** `node`'s place in `candidates`; -1 if it is not eligible. */
+  rank: number
+  claimable: boolean
+  /** When `node` should claim if no valid claim has appeared: `offeredAt + rank * standbyStepMs`. */
+  claimAt: number | undefined
+  /** `claimable`, eligible, and `now >= claimAt`. */
+  shouldClaim: boolean
+  attempt: number
+}
+
+export interface WatcherElection {
+  repo: string
+  watcher: string | undefined
+  standby: string | undefined
+  order: string[]
+}
+
+/** Persistence behind the ledger (see `openStateStore`). Writes are synchronous and atomic. */
+export interface LedgerStore {
+  loadLedger(): { messages: Array<{ message: TaskMessage, receivedAt: number }>, peers: PeerRecord[] }
+  saveLedger(change: { message?: { id: string, key: string, message: TaskMessage, receivedAt: number }, peer?: PeerRecord }): void
+}
+
+export interface LedgerInit {
+  /** This peer's node id: it is always alive in its own view. */
+  selfId?: string
+  liveness?: Partial<LivenessConfig>
+  /** Each standby claimer waits this much longer than the one before it (ms). Default 1500. */
+  standbyStepMs?: number
+  /** A lease counts as run out this long (ms) after `lease_expires`, for clock skew. Default 1000. */
+  leaseGraceMs?: number
+  help?: Partial<HelpConfig>
+  /** Requirement matcher. Default `satisfiesRequirements`. */
+  satisfies?: SatisfiesFn
+  /** Where the ledger persists; without one it lives in memory only. */
+  store?: LedgerStore
+}
+
+export interface Ledger {
+  readonly config: Readonly<{ liveness: LivenessConfig, standbyStepMs: number, leaseGraceMs: number, help: HelpConfig }>
+  /**
+   * Takes in a message received at `receivedAt` (local ms). Returns `true` if it changed the
+   * ledger (a new task message, or news of its sender), `false` for a pure duplicate.
+   * With a store, the message is written before this returns: once it has returned, it survives a crash.
+   */
+  observe(message: Message, receivedAt: number): boolean
+  /** The peer left (a goodbye, or its last connection closed): dead until heard from again. */
+  peerLeft(nodeId: string, at: number): void
+  peer(nodeId: string, now: number): PeerView | undefined
+  peers(now: number): PeerView[]
+  task(key: string, now: number): TaskView | undefined
+  tasks(now: number): TaskView[]
+  /** Who should try to claim `key`, `node`'s rank and when it should try. */
+  claimPlan(key: string, node: string, now: number): ClaimPlan
+  /** The elected watcher of `repo` and its standby, over the live (or suspect) peers not draining. */
+  watchers(repo: string, now: number): WatcherElection
+  /** The help requests of a task and what each requester should do now. */
+  help(key: string, now: number): HelpView[]
+}
+
+interface TaskGroup { messages: Map<string, TaskMessage> }
+
+function isTaskMessage (m: Message): m is TaskMessage {
+  return m.type === 'task' || m.type === 'task_claim' || m.type === 'task_result' ||
+    m.type === 'task_help_request' || m.type === 'task_help_response'
+}
+
+function senderOf (m: Message): string | undefined {
+  if ('node_id' in m) return m.node_id
+  if ('from_node' in m) return m.from_node
+  return undefined
+}
+
+function newer<T extends { timestamp: string }> (a: T | undefined, b: T, seq?: (m: T) => number): T {
+  if (a === undefined) return b
+  const d = timeOf(b.timestamp) - timeOf(a.timestamp)
+  if (d !== 0) return d > 0 ? b : a
+  if (seq !== undefined && seq(a) !== seq(b)) return seq(b) > seq(a) ? b : a
+  return canonicalJson(b) > canonicalJson(a) ? b : a
+}
+
+class LedgerImpl implements Ledger {
+  readonly config: Ledger['config']
+  private readonly selfId: string | undefined
+  private readonly satisfies: SatisfiesFn
+  private readonly store: LedgerStore | undefined
+  private readonly peerRecords = new Map<string, PeerRecord>()
+  private readonly groups = new Map<string, TaskGroup>()
+  private readonly reposByTaskId = new Map<string, Set<string>>()
+  private readonly cache = new Map<string, TaskState>()
+
+  constructor (init: LedgerInit) {
+    const standbyStepMs = init.standbyStepMs ?? 1500
+    const leaseGraceMs = init.leaseGraceMs ?? 1000
+    if (!Number.isFinite(standbyStepMs) || standbyStepMs < 0) throw new InvalidConfigError('standbyStepMs', 'must be a non-negative number')
+    if (!Number.isFinite(leaseGraceMs) || leaseGraceMs < 0) throw new InvalidConfigError('leaseGraceMs', 'must be a non-negative number')
+    const help = { ...DEFAULT_HELP, ...init.help }
+    if (!(help.collectMs >= 0) || !(help.timeoutMs >= help.collectMs)) throw new InvalidConfigError('help', 'needs 0 <= collectMs <= timeoutMs')
+    this.config = Object.freeze({ liveness: livenessConfig(init.liveness), standbyStepMs, leaseGraceMs, help })
+    this.selfId = init.selfId
+    this.satisfies = init.satisfies ?? satisfiesRequirements
+    this.store = init.store
+    if (this.store !== undefined) {
+      const { messages, peers } = this.store.loadLedger()
+      for (const p of peers) this.peerRecords.set(p.nodeId, p)
+      for (const { message } of messages) this.addTaskMessage(sha256Hex(canonicalJson(message)), message)
+    }
+  }
+
+  observe (message: Message, receivedAt: number): boolean {
+    const sender = senderOf(message)
+    let peer: PeerRecord | undefined
+    let changed = false
+    if (sender !== undefined) {
+      const prev = this.peerRecords.get(sender)
+      peer = prev === undefined
+        ? { nodeId: sender, firstHeardAt: receivedAt, lastHeardAt: receivedAt, leftAt: undefined, capabilities: undefined, presence: undefined }
+        : { ...prev, firstHeardAt: Math.min(prev.firstHeardAt, receivedAt), lastHeardAt: Math.max(prev.lastHeardAt, receivedAt) }
+      if (message.type === 'capabilities') peer.capabilities = newer(peer.capabilities, message)
+      if (message.type === 'presence_ping') peer.presence = newer(peer.presence, message, (m) => m.seq ?? 0)
+      changed = prev === undefined || canonicalJson(prev) !== canonicalJson(peer)
+    }
+    let entry: { id: string, key: string, message: TaskMessage, receivedAt: number } | undefined
+    if (isTaskMessage(message)) {
+      const id = sha256Hex(canonicalJson(message))
+      const key = taskKey(message.repo, message.task_id)
+      if (!this.groups.get(key)?.messages.has(id)) entry = { id, key, message, receivedAt }
+    }
+    if (!changed && entry === undefined) return false
+    // Persist first: what `observe` acknowledged by returning is on disk.
+    this.store?.saveLedger({ ...(entry !== undefined ? { message: entry } : {}), ...(changed && peer !== undefined ? { peer } : {}) })
+    if (changed && peer !== undefined) this.peerRecords.set(peer.nodeId, peer)
+    if (entry !== undefined) this.addTaskMessage(entry.id, entry.message)
+    return true
+  }
+
+  peerLeft (nodeId: string, at: number): void {
+    const prev = this.peerRecords.get(nodeId)
+    if (prev === undefined || (prev.leftAt !== undefined && prev.leftAt >= at)) return
+    const peer = { ...prev, leftAt: at }
+    this.store?.saveLedger({ peer })
+    this.peerRecords.set(nodeId, peer)
+  }
+
+  private addTaskMessage (id: string, message: TaskMessage): void {
+    const key = taskKey(message.repo, message.task_id)
+    let group = this.groups.get(key)
+    if (group === undefined) {
+      group = { messages: new Map() }
+      this.groups.set(key, group)
+    }
+    group.messages.set(id, message)
+    this.cache.delete(key)
+    if (message.repo !== undefined) {
+      let repos = this.reposByTaskId.get(message.task_id)
+      if (repos === undefined) {
+        repos = new Set()
+        this.reposByTaskId.set(message.task_id, repos)
+      }
+      if (!repos.has(message.repo)) {
+        repos.add(message.repo)
+        for (const r of repos) this.cache.delete(taskKey(r, message.task_id))
+      }
+    } else {
+      for (const r of this.reposByTaskId.get(message.task_id) ?? []) this.cache.delete(taskKey(r, message.task_id))
+    }
+  }
+
+  /**
+   * Messages without `repo` (the design's samples) belong to the one task of that `task_id`
+   * when exactly one repository has it; otherwise they stay a task of their own, keyed by
+   * the bare `task_id`. Deterministic in the set of messages.
+   */
+  private taskKeys (): string[] {
+    const keys: string[] = []
+    for (const [key, group] of this.groups) {
+      const any = group.messages.values().next().value
+      if (any === undefined) continue
+      if (any.repo !== undefined || (this.reposByTaskId.get(key)?.size ?? 0) !== 1) keys.push(key)
+    }
+    return keys.sort()
+  }
+
+  private state (key: string): TaskState | undefined {
+    const cached = this.cache.get(key)
+    if (cached !== undefined) return cached
+    const group = this.groups.get(key)
+    const first = group?.messages.values().next().value
+    let messages: TaskMessage[] = group !== undefined ? [...group.messages.values()] : []
+    if (first?.repo !== undefined) {
+      const orphans = this.groups.get(first.task_id)
+      if (orphans !== undefined && this.reposByTaskId.get(first.task_id)?.size === 1) messages = messages.concat([...orphans.messages.values()])
+    } else if (first !== undefined && (this.reposByTaskId.get(key)?.size ?? 0) === 1) {
+      return undefined // folded into its repository's task
+    }
+    if (messages.length === 0) return undefined
+    const state = reduceTask(key, messages)
+    this.cache.set(key, state)
+    return state
+  }
+
+  peer (nodeId: string, now: number): PeerView | undefined {
+    const r = this.peerRecords.get(nodeId)
+    return r === undefined ? undefined : this.viewPeer(r, now)
+  }
+
+  peers (now: number): PeerView[] {
+    return [...this.peerRecords.values()].sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1)).map((r) => this.viewPeer(r, now))
+  }
+
+  private viewPeer (r: PeerRecord, now: number): PeerView {
+    const cfg = this.config.liveness
+    const self = r.nodeId === this.selfId
+    const liveness = self ? 'alive' : livenessAt(r.lastHeardAt, now, cfg, r.leftAt)
+    const p = r.presence
+    const c = r.capabilities
+    const presenceNewer = p !== undefined && (c === undefined || timeOf(p.timestamp) >= timeOf(c.timestamp))
+    const status = presenceNewer ? p.status : (c?.status ?? p?.status)
+    const slotsFree = presenceNewer ? (p.slots_free ?? c?.slots_free) : (c?.slots_free ?? p?.slots_free)
+    const load = presenceNewer ? p.load.cpu : (c?.cpu ?? p?.load.cpu)
+    const hasFreeSlot = status !== 'draining' && (slotsFree !== undefined ? slotsFree > 0 : status !== 'busy')
+    return {
+      ...r,
+      liveness,
+      deadSince: self ? Number.POSITIVE_INFINITY : deadSince(r.lastHeardAt, cfg, r.leftAt),
+      status,
+      slotsFree,
+      hasFreeSlot,
+      activeTasks: p?.active_tasks ?? [],
+      load
+    }
+  }
+
+  task (key: string, now: number): TaskView | undefined {
+    const s = this.state(key)
+    return s === undefined ? undefined : this.viewTask(s, now)
+  }
+
+  tasks (now: number): TaskView[] {
+    const out: TaskView[] = []
+    for (const key of this.taskKeys()) {
+      const s = this.state(key)
+      if (s !== undefined) out.push(this.viewTask(s, now))
+    }
+    return out
+  }
+
+  private viewTask (s: TaskState, now: number): TaskView {
+    let status: TaskStatus
+    let expiredBecause: TaskView['expiredBecause']
+    let offeredAt: number | undefined
+    const h = s.holder
+    if (s.phase === 'claimed' || s.phase === 'running') {
+      status = s.phase
+      const leaseEnd = h?.leaseExpiresAt !== undefined ? h.leaseExpiresAt + this.config.leaseGraceMs : undefined
+      const holderPeer = h !== undefined ? this.peer(h.node, now) : undefined
+      const holderDeadAt = holderPeer?.liveness === 'dead' ? holderPeer.deadSince : undefined
+      if (leaseEnd !== undefined && now >= leaseEnd && (holderDeadAt === undefined || leaseEnd <= holderDeadAt)) {
+        status = 'expired'; expiredBecause = 'lease'; offeredAt = leaseEnd
+      } else if (holderDeadAt !== undefined) {
+        status = 'expired'; expiredBecause = 'holder-dead'; offeredAt = holderDeadAt
+      }
+    } else if (s.phase === 'released') {
+      status = 'expired'; expiredBecause = 'released'; offeredAt = h?.releasedAt
+    } else {
+      status = s.phase
+      if (s.phase === 'announced' && s.announcement !== undefined) offeredAt = timeOf(s.announcement.timestamp)
+    }
+    const claimable = s.announcement !== undefined && (status === 'announced' || status === 'expired')
+    return {
+      ...s,
+      status,
+      expiredBecause,
+      claimable,
+      offeredAt: claimable ? offeredAt : undefined,
+      nextAttempt: s.attempt === 0 ? 1 : s.attempt + (status === 'expired' ? 1 : 0)
+    }
+  }
+
+  claimPlan (key: string, node: string, now: number): ClaimPlan {
+    const view = this.task(key, now)
+    const requirements = view?.announcement?.requirements
+    const candidates = view === undefined
+      ? []
+      : rendezvousRank(key, this.peers(now).filter((p) =>
+        p.liveness === 'alive' && p.hasFreeSlot &&
+        (requirements === undefined || (p.capabilities !== undefined && this.satisfies(p.capabilities, requirements)))
+      ).map((p) => p.nodeId))
+    const rank = candidates.indexOf(node)
+    const claimable = view?.claimable === true
+    const claimAt = claimable && rank >= 0 && view.offeredAt !== undefined ? view.offeredAt + rank * this.config.standbyStepMs : undefined
+    return {
+      key,
+      node,
+      candidates,
+      rank,
+      claimable,
+      claimAt,
+      shouldClaim: claimAt !== undefined && now >= claimAt,
+      attempt: view?.nextAttempt ?? 1
+    }
+  }
+
+  watchers (repo: string, now: number): WatcherElection {
+    const order = rendezvousRank(`watch:${repo}`, this.peers(now)
+      .filter((p) => p.liveness !== 'dead' && p.status !== 'draining').map((p) => p.nodeId))
+    return { repo, watcher: order[0], standby: order[1], order }
+  }
+
+  help (key: string, now: number): HelpView[] {
+    const s = this.state(key)
+    if (s === undefined) return []
+    const byId = new Map<string, TaskHelpRequestMessage[]>()
+    for (const r of s.helpRequests) {
+      const id = helpRequestId(r)
+      byId.set(id, [...(byId.get(id) ?? []), r])
+    }
+    const info = (node: string): HelperInfo | undefined => {
+      const p = this.peer(node, now)
+      return p === undefined ? undefined : { alive: p.liveness === 'alive', capabilities: p.capabilities, load: p.load }
+    }
+    return [...byId.keys()].sort().map((id) =>
+      decideHelp(byId.get(id)!, s.helpResponses, now, this.config.help, info, this.satisfies))
+  }
+}
+
+/**
+ * Creates a ledger: the peer's view of the mesh as a function of the messages it has seen
+ * and the time it is asked about. Nothing in it reads a clock; every query takes `now`.
+ */
+export function createLedger (init: LedgerInit = {}): Ledger {
+  return new LedgerImpl(init)
+}

@@ -1,0 +1,38 @@
+import type { LedgerStore, PeerRecord } from './ledger.js'
+import { LogConflictError, type LogEntry, type LogHead, type LogStore } from './log.js'
+import type { TaskMessage } from './task.js'
+
+/** A store that keeps everything in memory: for tests, simulations and throwaway peers. */
+export interface MemoryStore extends LogStore, LedgerStore {}
+
+export function createMemoryStore (): MemoryStore {
+  const logs = new Map<string, LogEntry[]>()
+  const messages = new Map<string, { message: TaskMessage, receivedAt: number }>()
+  const peers = new Map<string, PeerRecord>()
+  return {
+    logHead (author): LogHead {
+      const log = logs.get(author) ?? []
+      return { author, length: log.length, hash: log.at(-1)?.hash ?? null }
+    },
+    logHeads () {
+      return [...logs.keys()].sort().map((a) => this.logHead(a))
+    },
+    logRange (author, from, to) {
+      return (logs.get(author) ?? []).slice(Math.max(0, from), Math.max(0, to)).map((e) => structuredClone(e))
+    },
+    appendLog (author, entries) {
+      const log = logs.get(author) ?? []
+      const first = entries[0]
+      if (first === undefined) return
+      if (first.seq !== log.length) throw new LogConflictError(author, first.seq, log.length)
+      logs.set(author, log.concat(entries.map((e) => structuredClone(e))))
+    },
+    loadLedger () {
+      return { messages: [...messages.values()], peers: [...peers.values()] }
+    },
+    saveLedger (change) {
+      if (change.message !== undefined) messages.set(change.message.id, { message: change.message.message, receivedAt: change.message.receivedAt })
+      if (change.peer !== undefined) peers.set(change.peer.nodeId, structuredClone(change.peer))
+    }
+  }
+}
