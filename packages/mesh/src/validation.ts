@@ -1,0 +1,121 @@
+import {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  InvalidTimestampError,
+  MESSAGE_TYPES,
+  MessageTooLargeError,
+  ProtocolError,
+  decode,
+  type Message,
+  type Topic
+} from '@bzzz/protocol'
+
+/** Why a message was rejected. */
+export type InvalidReason =
+  /** Not signed by its author (gossipsub's StrictSign is on, so this is defence in depth). */
+  | 'unsigned'
+  /** Larger than the size cap. */
+  | 'too-large'
+  /** Not UTF-8 JSON, or not a valid message of any type (the schema). */
+  | 'malformed'
+  /** A valid message, but of another topic's type. */
+  | 'wrong-topic'
+  /** Its timestamp lies outside the allowed clock skew. */
+  | 'clock-skew'
+  /** The node it names (`node_id` / `from_node`) is not the peer that signed it. */
+  | 'signer-mismatch'
+
+export interface ValidationLimits {
+  /** Largest accepted message, bytes. */
+  maxBytes: number
+  /** Largest accepted distance between a message's timestamp and the local clock, ms. */
+  maxSkewMs: number
+  /** The local clock. */
+  now: () => number
+}
+
+export type ValidationResult =
+  | { ok: true, message: Message }
+  | { ok: false, reason: InvalidReason, error: Error }
+
+/** The field of each message type that names its author, when that type has one. */
+export const AUTHOR_FIELD: Readonly<Record<Message['type'], 'node_id' | 'from_node'>> = {
+  capabilities: 'node_id',
+  task: 'node_id',
+  task_claim: 'node_id',
+  task_result: 'node_id',
+  presence_ping: 'node_id',
+  task_help_request: 'from_node',
+  task_help_response: 'from_node',
+  meta_discussion: 'node_id'
+}
+
+/** The node a message names as its author; `undefined` when it names none (a `task` may omit `node_id`). */
+export function authorOf (message: Message): { field: 'node_id' | 'from_node', value: string | undefined } {
+  const field = AUTHOR_FIELD[message.type]
+  const value = (message as unknown as Record<string, unknown>)[field]
+  return { field, value: typeof value === 'string' ? value : undefined }
+}
+
+/** A message names a node that is not its signer. */
+export class SignerMismatchError extends Error {
+  readonly code = 'ERR_SIGNER_MISMATCH'
+  readonly field: string
+  readonly named: string
+  readonly signer: string
+  constructor (field: string, named: string, signer: string) {
+    super(`${field} ${JSON.stringify(named.slice(0, 128))} is not the signer ${signer}`)
+    this.name = 'SignerMismatchError'
+    this.field = field
+    this.named = named
+    this.signer = signer
+  }
+}
+
+/** A message arrived without a signature. */
+export class UnsignedMessageError extends Error {
+  readonly code = 'ERR_UNSIGNED_MESSAGE'
+  constructor () {
+    super('message is not signed')
+    this.name = 'UnsignedMessageError'
+  }
+}
+
+/**
+ * Decides whether a pubsub message may be delivered and forwarded: it decodes through
+ * `@bzzz/protocol` (size cap, UTF-8 JSON, schema, clock skew), is of the topic's type, and
+ * the node it names is `signer`, the peer whose key signed it. Pure but for `limits.now`.
+ */
+export function validateMeshMessage (
+  topic: Topic,
+  data: Uint8Array,
+  signer: string | undefined,
+  limits: ValidationLimits
+): ValidationResult {
+  if (signer === undefined) return { ok: false, reason: 'unsigned', error: new UnsignedMessageError() }
+  let message: Message
+  try {
+    message = decode(data, { maxBytes: limits.maxBytes, maxSkewMs: limits.maxSkewMs, now: limits.now })
+  } catch (err) {
+    if (err instanceof MessageTooLargeError) return { ok: false, reason: 'too-large', error: err }
+    if (err instanceof InvalidTimestampError && err.reason === 'skew') return { ok: false, reason: 'clock-skew', error: err }
+    if (err instanceof ProtocolError) return { ok: false, reason: 'malformed', error: err }
+    return { ok: false, reason: 'malformed', error: err instanceof Error ? err : new Error(String(err)) }
+  }
+  if (message.type !== MESSAGE_TYPES[topic]) {
+    return {
+      ok: false,
+      reason: 'wrong-topic',
+      error: new Error(`a ${topic} message must have type ${JSON.stringify(MESSAGE_TYPES[topic])}, not ${JSON.stringify(message.type)}`)
+    }
+  }
+  const author = authorOf(message)
+  if (author.value !== undefined && author.value !== signer) {
+    return { ok: false, reason: 'signer-mismatch', error: new SignerMismatchError(author.field, author.value, signer) }
+  }
+  return { ok: true, message }
+}
+
+export const DEFAULT_LIMITS: Omit<ValidationLimits, 'now'> = {
+  maxBytes: DEFAULT_MAX_MESSAGE_BYTES,
+  maxSkewMs: 5 * 60_000
+}
