@@ -1,4 +1,5 @@
 import type { CapabilitiesMessage, TaskHelpRequestMessage, TaskHelpResponseMessage } from '@bzzz/protocol'
+import { canonicalJson } from './canonical.js'
 import { rendezvousWeight } from './rendezvous.js'
 import type { SatisfiesFn } from './requirements.js'
 import { timeOf } from './task.js'
@@ -77,7 +78,7 @@ export function rankHelpOffers (
     // One offer per helper: its latest.
     const prev = best.get(offer.node)
     if (prev === undefined || timeOf(response.timestamp) > timeOf(prev.response.timestamp) ||
-      (timeOf(response.timestamp) === timeOf(prev.response.timestamp) && JSON.stringify(response) > JSON.stringify(prev.response))) {
+      (timeOf(response.timestamp) === timeOf(prev.response.timestamp) && canonicalJson(response) > canonicalJson(prev.response))) {
       best.set(offer.node, offer)
     }
   }

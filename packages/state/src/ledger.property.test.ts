@@ -1,0 +1,99 @@
+import { validate, type Message } from '@bzzz/protocol'
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { announce, caps, claim, helpRequest, helpResponse, ping, result, T0, ts } from './builders.test.util.js'
+import { createLedger, type Ledger } from './ledger.js'
+
+const nodes = ['n1', 'n2', 'n3', 'n4']
+const taskIds = ['#1', '#2', '#3']
+const time = fc.integer({ min: 0, max: 40 }).map((s) => T0 + s * 500)
+const node = fc.constantFrom(...nodes)
+const taskId = fc.constantFrom(...taskIds)
+const maybe = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> => fc.option(arb, { nil: undefined })
+
+const message: fc.Arbitrary<Message> = fc.oneof(
+  fc.record({ id: taskId, at: time, action: maybe(fc.constantFrom('open', 'update', 'withdraw') as fc.Arbitrary<'open' | 'update' | 'withdraw'>), revision: maybe(fc.constantFrom('r1', 'r2')), gpu: fc.boolean() })
+    .map(({ id, at, action, revision, gpu }) => announce(id, at, { action, revision, ...(gpu ? { requirements: { gpu: true } } : {}) })),
+  fc.record({
+    id: taskId,
+    n: node,
+    at: time,
+    attempt: maybe(fc.integer({ min: 1, max: 3 })),
+    claimId: maybe(fc.integer({ min: 1, max: 6 })),
+    state: maybe(fc.constantFrom('claimed', 'running', 'released') as fc.Arbitrary<'claimed' | 'running' | 'released'>),
+    lease: maybe(fc.integer({ min: 0, max: 60 }).map((s) => ts(T0 + s * 500))),
+    noRepo: fc.boolean()
+  }).map(({ id, n, at, attempt, claimId, state, lease, noRepo }) =>
+    claim(id, n, at, { attempt, claim_id: claimId, state, lease_expires: lease, ...(noRepo ? { repo: undefined } : {}) })),
+  fc.record({ id: taskId, n: node, at: time, fail: fc.boolean(), attempt: maybe(fc.integer({ min: 1, max: 3 })) })
+    .map(({ id, n, at, fail, attempt }) => result(id, n, at, fail ? { result_type: 'failure', reason: 'broke', attempt } : { attempt })),
+  fc.record({ id: taskId, n: node, at: time, rid: maybe(fc.constantFrom('a', 'b')), accepted: maybe(node) })
+    .map(({ id, n, at, rid, accepted }) => helpRequest(id, n, at, { request_id: rid, accepted_node: accepted })),
+  fc.record({ id: taskId, n: node, at: time, rid: maybe(fc.constantFrom('a', 'b')), can: fc.boolean(), eta: fc.integer({ min: 0, max: 3 }), load: maybe(fc.integer({ min: 0, max: 100 })) })
+    .map(({ id, n, at, rid, can, eta, load }) => helpResponse(id, n, at, { request_id: rid, can_help: can, eta_seconds: eta, load })),
+  fc.record({ n: node, at: time, slots: maybe(fc.integer({ min: 0, max: 2 })), status: fc.constantFrom('idle', 'busy', 'draining') as fc.Arbitrary<'idle' | 'busy' | 'draining'>, seq: maybe(fc.nat(5)) })
+    .map(({ n, at, slots, status, seq }) => ping(n, at, { slots_free: slots, status, seq })),
+  fc.record({ n: node, at: time, gpu: fc.boolean(), slots: maybe(fc.integer({ min: 0, max: 2 })) })
+    .map(({ n, at, gpu, slots }) => caps(n, at, { slots_free: slots, ...(gpu ? { gpus: [{ name: 'rtx' }] } : {}) }))
+)
+
+/** A message and the local time it was received at (a little after it was sent). */
+const delivery = fc.record({ message, delay: fc.integer({ min: 0, max: 3000 }) })
+  .map(({ message, delay }) => ({ message, receivedAt: Date.parse(message.timestamp) + delay }))
+
+function snapshot (ledger: Ledger, now: number): unknown {
+  const tasks = ledger.tasks(now)
+  return {
+    tasks,
+    peers: ledger.peers(now),
+    plans: tasks.flatMap((t) => nodes.map((n) => ledger.claimPlan(t.key, n, now))),
+    help: tasks.map((t) => ledger.help(t.key, now)),
+    watchers: ledger.watchers('example-org/task-repo', now)
+  }
+}
+
+describe('ledger convergence', () => {
+  it('generates only valid messages', () => {
+    fc.assert(fc.property(message, (m) => { validate(m) }), { numRuns: 300 })
+  })
+
+  it('any permutation and duplication of a message set gives the same state at every peer', () => {
+    fc.assert(fc.property(
+      fc.array(delivery, { minLength: 1, maxLength: 40 }),
+      fc.array(fc.nat(), { maxLength: 20 }),
+      fc.integer({ min: 0, max: 60 }).map((s) => T0 + s * 500),
+      fc.context(),
+      (deliveries, dupIdx, now, ctx) => {
+        const a = createLedger({ selfId: 'n1' })
+        for (const d of deliveries) a.observe(d.message, d.receivedAt)
+        // The same set, shuffled deterministically from the generated indices, with duplicates.
+        const shuffled = [...deliveries]
+        dupIdx.forEach((k, i) => {
+          const j = k % shuffled.length
+          const x = shuffled[i % shuffled.length]!
+          shuffled[i % shuffled.length] = shuffled[j]!
+          shuffled[j] = x
+        })
+        const dups = dupIdx.map((k) => deliveries[k % deliveries.length]!)
+        const b = createLedger({ selfId: 'n1' })
+        for (const d of [...dups, ...shuffled.reverse(), ...dups]) b.observe(d.message, d.receivedAt)
+        ctx.log(`${deliveries.length} messages, now=${now - T0}`)
+        expect(snapshot(b, now)).toEqual(snapshot(a, now))
+      }
+    ), { numRuns: 400 })
+  })
+
+  it('state is independent of the order of the same messages (fast-check shuffles)', () => {
+    fc.assert(fc.property(
+      fc.array(delivery, { minLength: 1, maxLength: 30 }).chain((ds) => fc.tuple(fc.constant(ds), fc.shuffledSubarray(ds, { minLength: ds.length, maxLength: ds.length }))),
+      ([ordered, shuffled]) => {
+        const a = createLedger()
+        const b = createLedger()
+        for (const d of ordered) a.observe(d.message, d.receivedAt)
+        for (const d of shuffled) b.observe(d.message, d.receivedAt)
+        const now = T0 + 20_000
+        expect(snapshot(b, now)).toEqual(snapshot(a, now))
+      }
+    ), { numRuns: 300 })
+  })
+})
