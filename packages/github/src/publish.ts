@@ -1,0 +1,228 @@
+import type { ClaimHandle } from './claimer.js'
+import type { GitHubClient } from './client.js'
+import { ForkNotReadyError, GitHubRequestError } from './errors.js'
+import { createOnce, nextPage, parseRepo, sleep, truncate } from './util.js'
+
+export interface PublisherInit {
+  client: GitHubClient
+  /** How long to wait for a new fork's git objects. Default 5 minutes. */
+  forkReadyTimeoutMs?: number
+  /** First wait between fork readiness checks (doubles, up to 30 s). Default 1000 ms. */
+  forkPollMs?: number
+  /** Wait before looking for a write whose answer was lost; ≥ the server's list lag. Default 2000 ms. */
+  settleMs?: number
+  /** Longest log excerpt put in a pull request. Default 20 000 characters. */
+  maxLogChars?: number
+}
+
+export interface ForkInfo {
+  owner: string
+  repo: string
+  fullName: string
+  defaultBranch: string
+  /** The fork's git URL, without credentials; authenticate with `client.gitEnv()`. */
+  cloneUrl: string
+}
+
+export interface PullRequestInit {
+  fork: ForkInfo
+  branch: string
+  /** The upstream branch to merge into. Default: the fork's default branch. */
+  base?: string
+  title: string
+  summary: string
+  /** The agent's log; its tail goes into the body, redacted. */
+  log?: string
+  signal?: AbortSignal
+}
+
+export interface Published {
+  number: number
+  url: string
+  /** False when the pull request/issue/comment already existed (a retry found it). */
+  created: boolean
+}
+
+export interface FailureReport {
+  /** What was tried (commands, approaches). */
+  tried: string
+  error: string
+  durationMs: number
+  signal?: AbortSignal
+}
+
+export interface Publisher {
+  /** Forks the upstream (once: cached, and idempotent on GitHub) and waits until the fork's git is ready. */
+  ensureFork: (upstream: string, options?: { scope?: string, signal?: AbortSignal }) => Promise<ForkInfo>
+  /** Fences, then opens a pull request from `fork:branch` that closes the issue. Never opens two. */
+  openPullRequest: (claim: ClaimHandle, init: PullRequestInit) => Promise<Published>
+  /** Fences, then opens a follow-up issue; `key` makes it unique per task. */
+  createIssue: (claim: ClaimHandle, init: { title: string, body: string, key: string, signal?: AbortSignal }) => Promise<Published>
+  /** Fences, then posts a failure report on the issue. */
+  reportFailure: (claim: ClaimHandle, report: FailureReport) => Promise<Published>
+}
+
+interface PullData { number: number, html_url: string, head: { label: string, ref: string } }
+
+export function createPublisher (init: PublisherInit): Publisher {
+  const client = init.client
+  const settleMs = init.settleMs ?? 2000
+  const maxLog = init.maxLogChars ?? 20_000
+  const forks = new Map<string, Promise<ForkInfo>>()
+
+  const waitReady = async (fork: ForkInfo, scope: string, signal?: AbortSignal): Promise<void> => {
+    const timeout = init.forkReadyTimeoutMs ?? 300_000
+    const start = Date.now()
+    let wait = init.forkPollMs ?? 1000
+    for (;;) {
+      try {
+        await client.request('GET /repos/{owner}/{repo}/git/ref/{ref}', { owner: fork.owner, repo: fork.repo, ref: `heads/${fork.defaultBranch}` }, { scope, signal })
+        return
+      } catch (err) {
+        if (!(err instanceof GitHubRequestError) || (err.status !== 404 && err.status !== 409)) throw err
+      }
+      if (Date.now() - start + wait > timeout) throw new ForkNotReadyError(fork.fullName, Date.now() - start)
+      await sleep(wait, signal)
+      wait = Math.min(wait * 2, 30_000)
+    }
+  }
+
+  const ensureFork = async (upstream: string, options: { scope?: string, signal?: AbortSignal } = {}): Promise<ForkInfo> => {
+    let p = forks.get(upstream)
+    if (p === undefined) {
+      const ref = parseRepo(upstream)
+      const scope = options.scope ?? `fork:${upstream}`
+      p = (async () => {
+        // POST /forks is idempotent on GitHub (an existing fork is returned), so it may be retried.
+        const res = await client.request('POST /repos/{owner}/{repo}/forks', { ...ref }, { scope, signal: options.signal, retry: true })
+        const d = res.data as { name: string, full_name: string, owner: { login: string }, default_branch?: string, clone_url?: string }
+        const fork: ForkInfo = {
+          owner: d.owner.login,
+          repo: d.name,
+          fullName: d.full_name,
+          defaultBranch: d.default_branch ?? 'main',
+          cloneUrl: d.clone_url ?? `${client.gitBaseUrl}/${d.full_name}.git`
+        }
+        await waitReady(fork, scope, options.signal)
+        return fork
+      })()
+      forks.set(upstream, p)
+      p.catch(() => { forks.delete(upstream) })
+    }
+    return await p
+  }
+
+  const openPullRequest = async (claim: ClaimHandle, pr: PullRequestInit): Promise<Published> => {
+    const ref = parseRepo(claim.repo)
+    const scope = claim.scope
+    const head = `${pr.fork.owner}:${pr.branch}`
+    const logPart = pr.log === undefined || pr.log === ''
+      ? ''
+      : `\n\n<details><summary>Agent log (excerpt)</summary>\n\n\`\`\`text\n${client.redact(truncateTail(pr.log, maxLog)).replace(/```/g, '`​``')}\n\`\`\`\n</details>`
+    const body = `Closes #${claim.issue}\n\n${pr.summary}${logPart}\n\n<!-- bzzz:result ${JSON.stringify({ task: `#${claim.issue}`, node: claim.node, claim: claim.claimId, attempt: claim.attempt })} -->\n`
+    const find = async (): Promise<Published | undefined> => {
+      const res = await client.request('GET /repos/{owner}/{repo}/pulls', { ...ref, head, state: 'all', per_page: 10 }, { scope, signal: pr.signal })
+      const found = (res.data as PullData[]).find((p) => p.head.label === head || p.head.ref === pr.branch)
+      return found === undefined ? undefined : { number: found.number, url: found.html_url, created: false }
+    }
+    await claim.fence({ signal: pr.signal })
+    return await createOnce<Published>({
+      signal: pr.signal,
+      settleMs,
+      // GitHub refuses a second pull request for the same head and base with 422.
+      exists: (err) => err.status === 422 && /already exists/i.test(err.detail ?? ''),
+      create: async () => {
+        const res = await client.request('POST /repos/{owner}/{repo}/pulls', {
+          ...ref, title: pr.title, head, base: pr.base ?? pr.fork.defaultBranch, body, maintainer_can_modify: true
+        }, { scope, signal: pr.signal })
+        const d = res.data as PullData
+        return { number: d.number, url: d.html_url, created: true }
+      },
+      find
+    })
+  }
+
+  const findMarkedComment = async (repo: string, issue: number, marker: string, since: string, scope: string, signal?: AbortSignal): Promise<Published | undefined> => {
+    const ref = parseRepo(repo)
+    let page: number | undefined = 1
+    while (page !== undefined && page <= 20) {
+      const res = await client.request('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...ref, issue_number: issue, since, per_page: 100, page }, { scope, signal })
+      const c = (res.data as Array<{ id: number, body?: string, html_url: string }>).find((x) => x.body?.includes(marker) === true)
+      if (c !== undefined) return { number: c.id, url: c.html_url, created: false }
+      page = nextPage(res.link)
+    }
+    return undefined
+  }
+
+  const createIssue = async (claim: ClaimHandle, issue: { title: string, body: string, key: string, signal?: AbortSignal }): Promise<Published> => {
+    const ref = parseRepo(claim.repo)
+    const scope = claim.scope
+    const marker = `<!-- bzzz:followup ${JSON.stringify({ task: `#${claim.issue}`, key: issue.key.slice(0, 200) })} -->`
+    const since = new Date(Date.now() - 3600_000).toISOString()
+    await claim.fence({ signal: issue.signal })
+    return await createOnce<Published>({
+      signal: issue.signal,
+      settleMs,
+      create: async () => {
+        const res = await client.request('POST /repos/{owner}/{repo}/issues', {
+          ...ref, title: issue.title, body: `${issue.body}\n\nFollow-up of #${claim.issue}.\n\n${marker}\n`
+        }, { scope, signal: issue.signal })
+        return { number: Number(res.data.number), url: res.data.html_url, created: true }
+      },
+      find: async () => {
+        const login = await client.login({ signal: issue.signal })
+        const res = await client.request('GET /repos/{owner}/{repo}/issues', { ...ref, creator: login, state: 'all', since, per_page: 100 }, { scope, signal: issue.signal })
+        const found = res.data.find((i) => i.body?.includes(marker) === true)
+        return found === undefined ? undefined : { number: found.number, url: found.html_url, created: false }
+      }
+    })
+  }
+
+  const reportFailure = async (claim: ClaimHandle, report: FailureReport): Promise<Published> => {
+    const ref = parseRepo(claim.repo)
+    const scope = claim.scope
+    const marker = `<!-- bzzz:failure ${JSON.stringify({ task: `#${claim.issue}`, node: claim.node, claim: claim.claimId, attempt: claim.attempt })} -->`
+    const since = new Date(Date.now() - 60_000).toISOString()
+    const body = [
+      `🐝 Bzzz node \`${claim.node}\` could not finish this issue (attempt ${claim.attempt}).`,
+      '',
+      `**Time taken:** ${formatDuration(report.durationMs)}`,
+      '',
+      '**What was tried:**',
+      '',
+      client.redact(truncate(report.tried, 8000)),
+      '',
+      '**Error:**',
+      '',
+      '```text',
+      client.redact(truncate(report.error, 8000)).replace(/```/g, '`​``'),
+      '```',
+      '',
+      marker,
+      ''
+    ].join('\n')
+    await claim.fence({ signal: report.signal })
+    return await createOnce<Published>({
+      signal: report.signal,
+      settleMs,
+      create: async () => {
+        const res = await client.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...ref, issue_number: claim.issue, body }, { scope, signal: report.signal })
+        return { number: Number(res.data.id), url: res.data.html_url, created: true }
+      },
+      find: async () => await findMarkedComment(claim.repo, claim.issue, marker, since, scope, report.signal)
+    })
+  }
+
+  return { ensureFork, openPullRequest, createIssue, reportFailure }
+}
+
+function truncateTail (text: string, max: number): string {
+  return text.length <= max ? text : `… (earlier lines left out)\n${text.slice(text.length - max)}`
+}
+
+function formatDuration (ms: number): string {
+  const s = Math.round(ms / 1000)
+  if (s < 60) return `${s} s`
+  const m = Math.floor(s / 60)
+  return m < 60 ? `${m} min ${s % 60} s` : `${Math.floor(m / 60)} h ${m % 60} min`
+}
