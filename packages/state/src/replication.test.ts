@@ -1,0 +1,124 @@
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import { tcp } from '@libp2p/tcp'
+import { createLibp2p } from 'libp2p'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { LogSignatureError, LogHashError } from './log-errors.js'
+import { createSignedLog, logEntryHash, verifyLog, type LogEntry, type SignedLog } from './log.js'
+import { createMemoryStore, type MemoryStore } from './memory-store.js'
+import { createLogReplicator, LOG_PROTOCOL, ReplicationProtocolError, type LogReplicator } from './replication.js'
+
+interface Peer {
+  key: PrivateKey
+  node: Libp2p
+  store: MemoryStore
+  log: SignedLog
+  replicator: LogReplicator
+}
+
+async function startPeer (): Promise<Peer> {
+  const key = await generateKeyPair('Ed25519')
+  const node = await createLibp2p({
+    privateKey: key,
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()]
+  })
+  const store = createMemoryStore()
+  const log = createSignedLog({ privateKey: key, store })
+  const replicator = createLogReplicator({ components: node, store, maxEntriesPerRequest: 100 })
+  await replicator.start()
+  return { key, node, store, log, replicator }
+}
+
+let a: Peer, b: Peer, c: Peer, d: Peer
+
+beforeAll(async () => {
+  [a, b, c, d] = await Promise.all([startPeer(), startPeer(), startPeer(), startPeer()])
+  for (const [x, y] of [[b, a], [a, b], [b, c], [d, c]] as const) await x.node.dial(y.node.getMultiaddrs())
+})
+
+afterAll(async () => {
+  await Promise.all([a, b, c, d].filter((p) => p !== undefined).map(async (p) => {
+    await p.replicator.stop()
+    await p.node.stop()
+  }))
+})
+
+describe('log replication over libp2p', () => {
+  it('copies a peer\'s log by ranges, verified, and then only what is new', async () => {
+    for (let i = 0; i < 250; i++) await a.log.append('task_progress', { i, note: 'x'.repeat(i % 50) })
+    const first = await b.replicator.sync(a.node.peerId)
+    expect(first).toEqual([{ author: a.log.author, added: 250, length: 250 }])
+    const copy = b.store.logRange(a.log.author, 0, 250)
+    expect(copy).toEqual(a.log.range(0, 250))
+    await expect(verifyLog(a.log.author, copy)).resolves.toMatchObject({ length: 250 })
+
+    await a.log.append('task_completed', { task: 'example-org/task-repo#42' })
+    expect(await b.replicator.sync(a.node.peerId)).toEqual([{ author: a.log.author, added: 1, length: 251 }])
+    expect(await b.replicator.sync(a.node.peerId)).toEqual([{ author: a.log.author, added: 0, length: 251 }])
+  })
+
+  it('replicates both ways and relays logs it holds for others', async () => {
+    await b.log.append('peer_joined', { node: b.log.author })
+    const back = await a.replicator.sync(b.node.peerId)
+    expect(back).toEqual([
+      ...[{ author: b.log.author, added: 1, length: 1 }, { author: a.log.author, added: 0, length: 251 }]
+        .sort((x, y) => (x.author < y.author ? -1 : 1))
+    ])
+    // c has never met a, but gets a's log from b.
+    const relayed = await c.replicator.sync(b.node.peerId, { authors: [a.log.author] })
+    expect(relayed).toEqual([{ author: a.log.author, added: 251, length: 251 }])
+  })
+
+  it('refuses a forged entry from a third party and stores nothing of it', async () => {
+    // c plants, in its own store, an entry that claims to be a's next one, signed with c's key.
+    const head = c.store.logHead(a.log.author)
+    const fields = { author: a.log.author, seq: head.length, prev: head.hash, time: Date.now(), type: 'task_completed', payload: { task: 'forged' } }
+    const hash = logEntryHash(fields)
+    const forged: LogEntry = { ...fields, hash, signature: Buffer.from(await c.key.sign(Buffer.from(hash, 'hex'))).toString('base64') }
+    c.store.appendLog(a.log.author, [forged])
+
+    const res = await b.replicator.sync(c.node.peerId, { authors: [a.log.author] })
+    expect(res).toHaveLength(1)
+    expect(res[0]).toMatchObject({ author: a.log.author, added: 0, length: 251 })
+    expect(res[0]!.error).toBeInstanceOf(LogSignatureError)
+    expect(b.store.logHead(a.log.author)).toEqual(a.log.head())
+  })
+
+  it('refuses a whole batch with a changed entry in it', async () => {
+    // c's copy now has a's 251 entries plus the forgery; d, a fresh peer, asks c for it all.
+    // Change an entry in the middle of c's copy (as a broken or hostile peer would serve it).
+    const original = c.store.logRange(a.log.author, 0, 252)
+    const tampered = original.map((e) => (e.seq === 150 ? { ...e, payload: { i: 9999 } } : e))
+    const bad = createMemoryStore()
+    bad.appendLog(a.log.author, tampered)
+    const rogue = createLogReplicator({ components: c.node, store: bad, maxEntriesPerRequest: 100 })
+    await c.replicator.stop()
+    await rogue.start()
+    try {
+      const res = await d.replicator.sync(c.node.peerId)
+      expect(res[0]).toMatchObject({ author: a.log.author, added: 100, length: 100 })
+      expect(res[0]!.error).toBeInstanceOf(LogHashError)
+      expect((res[0]!.error as LogHashError).seq).toBe(150)
+      await expect(verifyLog(a.log.author, d.store.logRange(a.log.author, 0, 100))).resolves.toMatchObject({ length: 100 })
+    } finally {
+      await rogue.stop()
+      await c.replicator.start()
+    }
+  })
+
+  it('answers a bad request with an error frame', async () => {
+    const stream = await b.node.dialProtocol(a.node.peerId, LOG_PROTOCOL)
+    const { lpStream } = await import('@libp2p/utils')
+    const lp = lpStream(stream)
+    await lp.write(new TextEncoder().encode('{"op":"nope"}'))
+    const reply = JSON.parse(new TextDecoder().decode((await lp.read()).subarray())) as { op: string, code: string }
+    expect(reply).toMatchObject({ op: 'error', code: 'ERR_BAD_REQUEST' })
+    await stream.close()
+    await expect(b.replicator.fetchRange(a.node.peerId, a.log.author, -1, 5)).rejects.toBeInstanceOf(ReplicationProtocolError)
+  })
+})
