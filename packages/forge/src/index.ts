@@ -1,1 +1,10 @@
-export {}
+export { createForge } from './forge.js'
+export type { Forge, ForgeInit, ForgeSeed, SeedUser, SeedOrg, SeedRepo, SeedIssue } from './forge.js'
+export type { FaultConfig } from './faults.js'
+export type { RateLimitConfig } from './ratelimit.js'
+export { DEFAULT_RATE_LIMIT } from './ratelimit.js'
+export type { WebhookInit, Delivery } from './webhooks.js'
+export { sign as signWebhookPayload } from './webhooks.js'
+export { ForgeError, ApiError, SeedError, GitError } from './errors.js'
+export type { ForgeErrorCode, ValidationIssue } from './errors.js'
+export type { ForgeState, Permission, RepoRecord, IssueRecord, CommentRecord, UserRecord, LabelRecord, PullRecord } from './state.js'
