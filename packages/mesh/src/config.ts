@@ -140,7 +140,7 @@ export function resolveConfig (init: ConfigInput): ResolvedConfig {
     announce: init.announce ?? [],
     bootstrap: init.bootstrap ?? [],
     mdns: { enabled: mdnsEnabled, intervalMs: positive('mdns.intervalMs', mdnsInit.intervalMs ?? 10_000), serviceTag: mdnsInit.serviceTag ?? `_bzzz-${meshName}._udp.local` },
-    dht: { enabled: init.dht !== false, protocol: dhtInit.protocol ?? `/bzzz/${meshName}/kad/1.0.0` },
+    dht: { enabled: init.dht === undefined ? !memory : init.dht !== false, protocol: dhtInit.protocol ?? `/bzzz/${meshName}/kad/1.0.0` },
     targetConnections,
     maxConnections,
     maxMessageBytes: positive('maxMessageBytes', init.maxMessageBytes ?? DEFAULT_LIMITS.maxBytes, true),

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises'
+import { link, mkdir, open, readFile, rm, stat } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import type { AbortOptions, PrivateKey } from '@libp2p/interface'
@@ -10,7 +10,7 @@ const FOREIGN_BITS = 0o077
 
 /**
  * Loads the peer's Ed25519 identity from `path`, or creates it there (mode 0600, written
- * atomically) when the file does not exist. The same file always gives the same peer ID.
+ * atomically: a temporary file, then a hard link that fails if another process won) when the file does not exist. The same file always gives the same peer ID.
  *
  * Throws `IdentityPermissionsError` when the file is accessible to group or others, and
  * `IdentityInvalidError` when it does not hold an Ed25519 key.
@@ -33,10 +33,16 @@ export async function loadOrCreateIdentity (path: string, options: AbortOptions 
       await handle.close()
     }
     options.signal?.throwIfAborted()
-    // Another process may have created the key meanwhile: prefer theirs, so both agree.
-    const raced = await loadIdentity(path, options)
-    if (raced !== undefined) return raced
-    await rename(tmp, path)
+    // `link` fails when `path` exists: of racing creators exactly one wins, and the others
+    // load the winner's key, so they all agree.
+    try {
+      await link(tmp, path)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+      const winner = await loadIdentity(path, options)
+      if (winner === undefined) throw err
+      return winner
+    }
   } finally {
     await rm(tmp, { force: true })
   }

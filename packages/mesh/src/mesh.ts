@@ -168,6 +168,11 @@ async function race<T> (promise: Promise<T>, signal: AbortSignal | undefined, op
   }
 }
 
+function fastMessageId (msg: { from?: Uint8Array, seqno?: Uint8Array, signature?: Uint8Array }): string {
+  const parts = [msg.from, msg.seqno, msg.signature].map((b) => b === undefined ? '' : Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64'))
+  return parts.join('.')
+}
+
 /** The libp2p configuration of a mesh. */
 function libp2pOptions (cfg: ResolvedConfig, init: MeshInit, privateKey: PrivateKey, peerId: PeerId): Libp2pOptions<MeshServices> {
   const memoryMode = cfg.transport === 'memory'
@@ -201,6 +206,10 @@ function libp2pOptions (cfg: ResolvedConfig, init: MeshInit, privateKey: Private
       Dlazy: cfg.gossip.Dlazy,
       Dout: Math.min(2, Math.floor(cfg.gossip.Dlo / 2)),
       heartbeatInterval: cfg.gossip.heartbeatIntervalMs,
+      // Recognise a duplicate before verifying its signature again (Ed25519 signatures are
+      // deterministic, so signer + sequence number + signature names one message). The cache
+      // is only filled after a message's signature has been verified.
+      fastMsgIdFn: fastMessageId,
       floodPublish: cfg.gossip.floodPublish,
       // Room for an oversized message to reach the validator and be scored, not just dropped.
       maxInboundDataLength: Math.max(1024 * 1024, cfg.maxMessageBytes * 4),

@@ -1,0 +1,146 @@
+import { topicName, type Message } from '@bzzz/protocol'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { NodeIdMismatchError } from './errors.js'
+import { meshPeers, ping, sleep, waitFor } from './helpers.test.util.js'
+import { createMesh, type InvalidMessageEvent, type Mesh } from './index.js'
+import { generateNetworkKey } from './network-key.js'
+
+const PEERS = 20
+const MESH = 'memtest'
+const PING = topicName(MESH, 'presence_ping')
+
+describe('an in-process mesh of 20 peers', () => {
+  const meshes: Mesh[] = []
+  /** Per peer: the messages its handler saw, as `signer#seq`. */
+  const seen = new Map<string, Set<string>>()
+  /** Per peer: the rejections it made. */
+  const invalid = new Map<string, InvalidMessageEvent[]>()
+  /** Messages that reached the `message` event: must equal what handlers saw. */
+  const events = new Map<string, Set<string>>()
+
+  beforeAll(async () => {
+    for (let i = 0; i < PEERS; i++) meshes.push(await createMesh({ transport: 'memory', meshName: MESH }))
+    await Promise.all(meshes.map(async (m) => { await m.start() }))
+    for (const m of meshes) {
+      const id = m.peerId.toString()
+      seen.set(id, new Set())
+      invalid.set(id, [])
+      events.set(id, new Set())
+      m.subscribe('presence_ping', (msg, meta) => {
+        expect(meta.from.toString()).toBe(msg.node_id)
+        seen.get(id)?.add(`${msg.node_id}#${msg.seq ?? ''}`)
+      })
+      m.addEventListener('message', (evt) => {
+        const msg = evt.detail.message as Message & { seq?: number }
+        events.get(id)?.add(`${evt.detail.from.toString()}#${msg.seq ?? ''}`)
+      })
+      m.addEventListener('message:invalid', (evt) => { invalid.get(id)?.push(evt.detail) })
+    }
+    // Sparse random wiring: each peer dials two random earlier peers (connected by construction).
+    for (let i = 1; i < PEERS; i++) {
+      const targets = new Set([Math.floor(Math.random() * i), Math.floor(Math.random() * i)])
+      for (const t of targets) await meshes[i]!.dial(meshes[t]!.getMultiaddrs()[0]!)
+    }
+    await waitFor('every peer in a topic mesh', () => meshes.every((m) => meshPeers(m, PING).length > 0), 30_000)
+  })
+
+  afterAll(async () => {
+    await Promise.all(meshes.map(async (m) => { await m.stop() }))
+  })
+
+  it('delivers every message to every peer', async () => {
+    for (const [i, m] of meshes.entries()) await m.publish('presence_ping', ping(m, i))
+    const want = (self: Mesh): string[] => meshes.flatMap((m, i) => m === self ? [] : [`${m.peerId.toString()}#${i}`])
+    await waitFor('all messages everywhere', () => meshes.every((m) => want(m).every((k) => seen.get(m.peerId.toString())?.has(k))), 30_000)
+    for (const m of meshes) {
+      const mine = seen.get(m.peerId.toString())!
+      expect(mine.size).toBe(PEERS - 1)
+      expect(mine.has(`${m.peerId.toString()}#${meshes.indexOf(m)}`)).toBe(false) // not its own
+      expect(events.get(m.peerId.toString())).toEqual(mine)
+    }
+    expect([...invalid.values()].flat()).toEqual([])
+  })
+
+  it('refuses to publish a message naming another node', async () => {
+    const [a, b] = meshes as [Mesh, Mesh]
+    await expect(a.publish('presence_ping', ping(a, 1, { node_id: b.peerId.toString() }))).rejects.toBeInstanceOf(NodeIdMismatchError)
+  })
+
+  it('rejects a forged, an oversized, a schema-invalid and a stale message at the first hop', async () => {
+    const evil = meshes[0]!
+    const evilId = evil.peerId.toString()
+    const raw = async (value: unknown): Promise<void> => {
+      await evil.libp2p.services.pubsub.publish(PING, new TextEncoder().encode(typeof value === 'string' ? value : JSON.stringify(value)))
+    }
+    const victim = meshes[PEERS - 1]!.peerId.toString()
+    const before = new Map([...seen].map(([id, s]) => [id, s.size]))
+
+    await raw(ping(evil, 1001, { node_id: victim })) // names another node than its signer
+    await raw(JSON.stringify(ping(evil, 1002)).replace('"active_tasks":[]', `"active_tasks":[],"pad":"${'x'.repeat(70 * 1024)}"`)) // over 64 KiB
+    await raw({ type: 'presence_ping', node_id: evilId, status: 'idle', timestamp: new Date().toISOString(), seq: 1003 }) // no load
+    await raw(ping(evil, 1004, { timestamp: new Date(Date.now() - 3600_000).toISOString() })) // an hour old
+
+    const neighbours = new Set(evil.getPeers().map((p) => p.toString()))
+    const reasons = (): Set<string> => new Set([...invalid.values()].flat().map((e) => e.reason))
+    await waitFor('the four rejections', () => ['signer-mismatch', 'too-large', 'malformed', 'clock-skew'].every((r) => reasons().has(r)), 15_000)
+    await sleep(2000) // several heartbeats: time enough for anything forwarded or gossiped to arrive
+
+    for (const [id, list] of invalid) {
+      if (list.length === 0) continue
+      // Only direct neighbours of the sender ever saw them: nothing was forwarded.
+      expect(neighbours.has(id)).toBe(true)
+      for (const e of list) {
+        expect(e.propagationSource.toString()).toBe(evilId)
+        expect(e.from?.toString()).toBe(evilId)
+      }
+    }
+    // The application never saw any of them, anywhere.
+    for (const [id, s] of seen) expect(s.size).toBe(before.get(id))
+    for (const s of events.values()) for (const k of s) expect(Number(k.split('#')[1])).toBeLessThan(1000)
+    // And they count against the sender at the peers that rejected them.
+    for (const m of meshes) {
+      if ((invalid.get(m.peerId.toString()) ?? []).length > 0) expect(m.score(evil.peerId)).toBeLessThan(0)
+    }
+  })
+})
+
+describe('a private in-process mesh', () => {
+  const meshes: Mesh[] = []
+  afterAll(async () => { await Promise.all(meshes.map(async (m) => { await m.stop() })) })
+
+  async function make (init: Parameters<typeof createMesh>[0]): Promise<Mesh> {
+    const m = await createMesh({ transport: 'memory', meshName: 'private', ...init })
+    meshes.push(m)
+    await m.start()
+    return m
+  }
+
+  it('lets in only peers holding the network key', async () => {
+    const key = generateNetworkKey()
+    const a = await make({ networkKey: key })
+    const b = await make({ networkKey: key })
+    const stranger = await make({})
+    const otherKey = await make({ networkKey: generateNetworkKey() })
+
+    expect((await b.dial(a.getMultiaddrs()[0]!)).toString()).toBe(a.peerId.toString())
+    for (const outsider of [stranger, otherKey]) {
+      await expect(outsider.dial(a.getMultiaddrs()[0]!, { signal: AbortSignal.timeout(3000) })).rejects.toThrow()
+      await expect(a.dial(outsider.getMultiaddrs()[0]!, { signal: AbortSignal.timeout(3000) })).rejects.toThrow()
+    }
+    await sleep(200)
+    expect(a.getPeers().map(String)).toEqual([b.peerId.toString()])
+    expect(stranger.getPeers()).toEqual([])
+    expect(otherKey.getPeers()).toEqual([])
+  })
+
+  it('lets in only allowlisted peers', async () => {
+    const friend = await make({})
+    const stranger = await make({})
+    const guarded = await make({ allowlist: [friend.peerId.toString()] })
+    expect((await friend.dial(guarded.getMultiaddrs()[0]!)).toString()).toBe(guarded.peerId.toString())
+    await expect(stranger.dial(guarded.getMultiaddrs()[0]!, { signal: AbortSignal.timeout(3000) })).rejects.toThrow()
+    await expect(guarded.dial(stranger.getMultiaddrs()[0]!, { signal: AbortSignal.timeout(3000) })).rejects.toThrow()
+    await sleep(200)
+    expect(guarded.getPeers().map(String)).toEqual([friend.peerId.toString()])
+  })
+})
