@@ -12,6 +12,11 @@ export interface FaultConfig {
   errorStatuses?: number[]
   /** Share (0..1) of REST requests answered with a secondary rate limit (403/429 + retry-after). */
   rateLimitRate?: number
+  /**
+   * Share (0..1) of writes (POST/PATCH/PUT/DELETE) that are applied and then answered with
+   * a 502 anyway, as when GitHub's front end times out after the backend did the work.
+   */
+  errorAfterApplyRate?: number
   /** List endpoints show the state as it was this many ms ago (eventual consistency). */
   listLagMs?: number
   /** Share (0..1) of webhook deliveries silently dropped. */
@@ -33,7 +38,7 @@ export function seededRandom (seed: number): () => number {
 }
 
 export type FaultDecision =
-  | { kind: 'none', latencyMs: number }
+  | { kind: 'none', latencyMs: number, errorAfterApply: boolean }
   | { kind: 'error', latencyMs: number, status: number }
   | { kind: 'rate-limit', latencyMs: number }
 
@@ -74,6 +79,7 @@ export class FaultInjector {
     const rError = this.random()
     const rStatus = this.random()
     const rLimit = this.random()
+    const rAfter = this.random()
     let latencyMs = 0
     if (typeof c.latencyMs === 'number') latencyMs = c.latencyMs
     else if (Array.isArray(c.latencyMs)) latencyMs = c.latencyMs[0] + rLatency * (c.latencyMs[1] - c.latencyMs[0])
@@ -83,7 +89,7 @@ export class FaultInjector {
       return { kind: 'error', latencyMs, status: statuses[Math.floor(rStatus * statuses.length)] ?? 500 }
     }
     if (rLimit < (c.rateLimitRate ?? 0)) return { kind: 'rate-limit', latencyMs }
-    return { kind: 'none', latencyMs }
+    return { kind: 'none', latencyMs, errorAfterApply: rAfter < (c.errorAfterApplyRate ?? 0) }
   }
 
   /** Draw the fate of one webhook delivery. */

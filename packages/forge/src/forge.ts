@@ -106,6 +106,8 @@ export interface Forge {
   setRateLimit: (config: Partial<RateLimitConfig>) => void
   /** Forget all rate-limit usage. */
   resetRateLimits: () => void
+  /** What the primary limit of `login` (undefined: anonymous) stands at now. */
+  rateLimitUsage: (login?: string) => { limit: number, remaining: number, used: number, reset: number }
   /** Answer every REST request with a rate limit for `durationMs`. */
   burstRateLimit: (kind: 'primary' | 'secondary', durationMs: number) => void
   addUser: (user: SeedUser) => UserRecord
@@ -739,7 +741,7 @@ export async function createForge (init: ForgeInit = {}): Promise<Forge> {
     }
     const isRateLimitEndpoint = reqUrl.pathname === '/rate_limit'
     // Faults come first: they stand for trouble in front of the API.
-    const fault = isRateLimitEndpoint ? { kind: 'none' as const, latencyMs: 0 } : faults.decide()
+    const fault = isRateLimitEndpoint ? { kind: 'none' as const, latencyMs: 0, errorAfterApply: false } : faults.decide()
     if (fault.latencyMs > 0) await sleep(fault.latencyMs)
     if (fault.kind === 'error') {
       send(res, fault.status, errorBody(fault.status, fault.status === 502 ? 'Server Error' : fault.status === 503 ? 'Service Unavailable' : 'Server Error'), base)
@@ -816,12 +818,20 @@ export async function createForge (init: ForgeInit = {}): Promise<Forge> {
         send(res, err.status, errorBody(err.status, err.message, extra), { ...base, ...rateHeaders(primary), ...err.headers })
         return
       }
+      if (fault.kind === 'none' && fault.errorAfterApply && !READ_METHODS.has(method)) {
+        send(res, 502, errorBody(502, 'Server Error'), base)
+        return
+      }
       const headers: Record<string, string> = { ...base, ...rateHeaders(primary), ...(reply.headers ?? {}) }
-      if (method === 'GET' && reply.status === 200) {
+      if (reply.body !== undefined && reply.status < 300) {
+        // The same representation gives the same ETag, whichever request returned it.
         const etag = `W/"${createHash('sha256').update(`${who ?? ''}\n${JSON.stringify(reply.body)}`).digest('hex')}"`
         headers.etag = etag
         headers['cache-control'] = 'private, max-age=60, s-maxage=60'
         headers.vary = 'Accept, Authorization, Cookie, X-GitHub-OTP'
+      }
+      const etag = headers.etag
+      if (method === 'GET' && reply.status === 200 && etag != null) {
         const inm = req.headers['if-none-match']
         if (inm != null && inm.split(',').map((s) => s.trim()).some((t) => t === etag || t === etag.slice(2) || t === '*')) {
           refund = true
@@ -936,6 +946,7 @@ export async function createForge (init: ForgeInit = {}): Promise<Forge> {
     setFaults: (f) => { faults.configure(f) },
     setRateLimit: (c) => { limiter.configure(c) },
     resetRateLimits: () => { limiter.reset() },
+    rateLimitUsage: (login) => limiter.primary(login?.toLowerCase()),
     burstRateLimit: (kind, durationMs) => { faults.burst(kind, now() + durationMs) },
     addUser: (u) => state.addUser(u),
     addRepo: async (r) => await createRepoOnDisk(r),
