@@ -128,8 +128,9 @@ async function withTimeout<T> (p: Promise<T>, ms: number, signal?: AbortSignal):
 
 /**
  * The machine's GPUs. systeminformation first (on Linux it reads `lspci` and `nvidia-smi`);
- * when it has no NVIDIA driver data (no `lspci` in a container, say) and `nvidia-smi` is on
- * the PATH, `nvidia-smi` is asked directly and its GPUs replace the bare NVIDIA entries.
+ * when its NVIDIA data is missing or incomplete (no `lspci` in a container; an idle GPU,
+ * whose zeros it drops) and `nvidia-smi` is on the PATH, `nvidia-smi` is asked directly and
+ * its GPUs replace the NVIDIA entries.
  */
 export async function probeGpus (options: ProbeGpusOptions): Promise<GpuState> {
   options.signal?.throwIfAborted()
@@ -147,9 +148,13 @@ export async function probeGpus (options: ProbeGpusOptions): Promise<GpuState> {
   const found0 = gpusFromControllers(controllers)
   const ignored = found0.ignored
   let gpus = found0.gpus
-  const hasNvidiaData = gpus.some((g) => g.util !== undefined && /nvidia/i.test(`${g.vendor ?? ''} ${g.name}`))
+  // systeminformation drops nvidia-smi's zeros (an idle GPU has no `utilizationGpu`), and
+  // without `lspci` it reports no GPU at all: ask nvidia-smi itself unless every NVIDIA GPU
+  // came with its utilisation and memory.
+  const nvidia = gpus.filter((g) => /nvidia/i.test(`${g.vendor ?? ''} ${g.name}`))
+  const complete = nvidia.length > 0 && nvidia.every((g) => g.util !== undefined && g.memTotalMb !== undefined && g.memUsedMb !== undefined)
   let smiAbsence: Absence | undefined
-  if (!hasNvidiaData) {
+  if (!complete) {
     const smi = await findExecutable(options.nvidiaSmi ?? 'nvidia-smi', options.env)
     if (smi !== undefined) {
       const run = { env: options.env, timeoutMs: options.timeoutMs, ...(options.signal !== undefined ? { signal: options.signal } : {}) }
