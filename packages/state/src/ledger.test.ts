@@ -202,6 +202,21 @@ describe('who should claim', () => {
     expect(plan).toMatchObject({ rank: -1, shouldClaim: false })
   })
 
+  it('when a peer dies, only the tasks it was preferred for change preferred claimer (about 1/N)', () => {
+    const nodes = Array.from({ length: 10 }, (_, i) => `12D3KooW-${i}`)
+    const ledger = mesh(T0, nodes)
+    for (let i = 0; i < 500; i++) ledger.observe(announce(`#${i}`, T0), T0)
+    const before = ledger.tasks(T0).map((t) => ledger.claimPlan(t.key, nodes[0]!, T0).candidates[0])
+    const dead = nodes[3]!
+    for (const n of nodes) if (n !== dead) ledger.observe(ping(n, T0 + 9000), T0 + 9000)
+    const after = ledger.tasks(T0 + 9000).map((t) => ledger.claimPlan(t.key, nodes[0]!, T0 + 9000).candidates[0])
+    const moved = before.filter((b, i) => b !== after[i])
+    expect(moved.every((b) => b === dead)).toBe(true)
+    expect(moved.length).toBe(before.filter((b) => b === dead).length)
+    expect(moved.length).toBeGreaterThan(20)
+    expect(moved.length).toBeLessThan(80)
+  })
+
   it('only peers that satisfy the requirements and have a free slot are candidates', () => {
     const ledger = createLedger()
     ledger.observe(caps('gpu', T0, { gpus: [{ name: 'rtx', mem_total_mb: 24_000, mem_used_mb: 1000 }] }), T0)

@@ -5,7 +5,7 @@ import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { LogSignatureError, LogHashError } from './log-errors.js'
+import { LogHashError, LogSignatureError, LogTruncatedError } from './log-errors.js'
 import { createSignedLog, logEntryHash, verifyLog, type LogEntry, type SignedLog } from './log.js'
 import { createMemoryStore, type MemoryStore } from './memory-store.js'
 import { createLogReplicator, LOG_PROTOCOL, ReplicationProtocolError, type LogReplicator } from './replication.js'
@@ -108,6 +108,22 @@ describe('log replication over libp2p', () => {
     } finally {
       await rogue.stop()
       await c.replicator.start()
+    }
+  })
+
+  it('detects an author that serves a truncated copy of its own log', async () => {
+    const short = createMemoryStore()
+    short.appendLog(a.log.author, a.log.range(0, 100))
+    const rogue = createLogReplicator({ components: a.node, store: short })
+    await a.replicator.stop()
+    await rogue.start()
+    try {
+      const res = await b.replicator.sync(a.node.peerId, { authors: [a.log.author] })
+      expect(res[0]!.error).toBeInstanceOf(LogTruncatedError)
+      expect(res[0]).toMatchObject({ added: 0, length: 251 })
+    } finally {
+      await rogue.stop()
+      await a.replicator.start()
     }
   })
 

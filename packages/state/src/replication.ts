@@ -1,6 +1,6 @@
 import type { AbortOptions, Libp2p, PeerId, Stream } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
-import { LogForkError } from './log-errors.js'
+import { LogForkError, LogTruncatedError } from './log-errors.js'
 import { verifyLogEntries, type LogEntry, type LogHead, type LogStore } from './log.js'
 
 /** The stream protocol of log replication. */
@@ -173,6 +173,10 @@ export function createLogReplicator (init: ReplicatorInit): LogReplicator {
     let added = 0
     let local = store.logHead(author)
     try {
+      if (remote.length < local.length && peer.toString() === author) {
+        // The author itself now serves less than it once signed: it truncated its own log.
+        throw new LogTruncatedError(author, remote.length, local.length)
+      }
       if (remote.length <= local.length) {
         // Same prefix? A different, validly signed entry at the remote's head is a fork by the author.
         if (remote.length > 0) {
