@@ -46,3 +46,25 @@ export async function waitFor<T> (check: () => T | undefined | false | Promise<T
     await new Promise((resolve) => setTimeout(resolve, 25))
   }
 }
+
+/** The shape of Octokit's RequestError (not imported: @octokit/request-error is not a dependency). */
+export interface HttpError extends Error {
+  status: number
+  response?: { headers: Record<string, string | number | undefined>, data: unknown }
+}
+
+export function isHttpError (err: unknown): err is HttpError {
+  return err instanceof Error && err.name === 'HttpError' && typeof (err as { status?: unknown }).status === 'number'
+}
+
+/** Follow `Link: rel="next"` from a first page (the paginate plugin is not a dependency). */
+export async function paginateAll<T> (octokit: RestClient, route: string, params: Record<string, unknown>): Promise<T[]> {
+  const out: T[] = []
+  let res = await octokit.request(route, params)
+  for (;;) {
+    out.push(...(res.data as T[]))
+    const next = /<([^>]+)>;\s*rel="next"/.exec(String(res.headers.link ?? ''))?.[1]
+    if (next == null) return out
+    res = await octokit.request({ method: 'GET', url: next })
+  }
+}
