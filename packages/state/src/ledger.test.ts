@@ -136,12 +136,20 @@ describe('task ledger', () => {
 
   it('places the design\'s repo-less samples in the one task of that id', () => {
     const ledger = createLedger()
-    for (const s of [SEED_SAMPLES.task_broadcast, SEED_SAMPLES.task_claim, SEED_SAMPLES.task_result]) {
-      const m = decode(s)
-      ledger.observe(m, Date.parse(m.timestamp))
-    }
-    const tasks = ledger.tasks(Date.parse('2025-07-12T03:00:00Z'))
-    expect(tasks.map((t) => [t.key, t.status, t.holder?.node])).toEqual([['example-org/task-repo#42', 'done', 'pi-node-2']])
+    const later = Date.parse('2025-07-12T03:00:00Z')
+    // The claim first: on its own it is a task keyed by the bare id…
+    const claimSample = decode(SEED_SAMPLES.task_claim)
+    ledger.observe(claimSample, Date.parse(claimSample.timestamp))
+    const soon = Date.parse('2025-07-12T02:00:04Z')
+    expect(ledger.task('#42', soon)?.status).toBe('claimed')
+    // …and once an announcement names its repository, it is folded into that task.
+    const broadcast = decode(SEED_SAMPLES.task_broadcast)
+    ledger.observe(broadcast, Date.parse(broadcast.timestamp))
+    expect(ledger.task('#42', soon)).toBeUndefined()
+    expect(ledger.tasks(soon).map((t) => [t.key, t.status, t.holder?.node])).toEqual([['example-org/task-repo#42', 'claimed', 'pi-node-2']])
+    const resultSample = decode(SEED_SAMPLES.task_result)
+    ledger.observe(resultSample, Date.parse(resultSample.timestamp))
+    expect(ledger.tasks(later).map((t) => [t.key, t.status, t.holder?.node])).toEqual([['example-org/task-repo#42', 'done', 'pi-node-2']])
   })
 
   it('keeps a repo-less message apart when two repositories share its task id', () => {

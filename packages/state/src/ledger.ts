@@ -215,6 +215,7 @@ class LedgerImpl implements Ledger {
     }
     group.messages.set(id, message)
     this.cache.delete(key)
+    this.cache.delete(message.task_id) // a repo-less group of this id may fold in or out
     if (message.repo !== undefined) {
       let repos = this.reposByTaskId.get(message.task_id)
       if (repos === undefined) {
