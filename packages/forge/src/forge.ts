@@ -740,13 +740,8 @@ export async function createForge (init: ForgeInit = {}): Promise<Forge> {
       return
     }
     const isRateLimitEndpoint = reqUrl.pathname === '/rate_limit'
-    // Faults come first: they stand for trouble in front of the API.
+    // Faults are drawn for every request (so a seeded run replays), before anything else.
     const fault = isRateLimitEndpoint ? { kind: 'none' as const, latencyMs: 0, errorAfterApply: false } : faults.decide()
-    if (fault.latencyMs > 0) await sleep(fault.latencyMs)
-    if (fault.kind === 'error') {
-      send(res, fault.status, errorBody(fault.status, fault.status === 502 ? 'Server Error' : fault.status === 503 ? 'Service Unavailable' : 'Server Error'), base)
-      return
-    }
     const route = router.match(method, reqUrl.pathname)
     const pattern = 'handler' in route ? route.pattern : ''
     const burst = isRateLimitEndpoint ? undefined : faults.activeBurst(now())
@@ -779,6 +774,12 @@ export async function createForge (init: ForgeInit = {}): Promise<Forge> {
     }
     let refund = false
     try {
+      // Latency holds the request's slot (it counts against the concurrency limit while it waits).
+      if (fault.latencyMs > 0) await sleep(fault.latencyMs)
+      if (fault.kind === 'error') {
+        send(res, fault.status, errorBody(fault.status, fault.status === 503 ? 'Service Unavailable' : 'Server Error'), { ...base, ...rateHeaders(primary) })
+        return
+      }
       if (!('handler' in route)) {
         send(res, 404, errorBody(404, 'Not Found'), { ...base, ...rateHeaders(primary) })
         return
