@@ -540,7 +540,7 @@ export async function createForge (init: ForgeInit = {}): Promise<Forge> {
     if (u == null) throw notFound()
     const perm = state.permission(repo, u.login)
     const legacy = perm === 'admin' ? 'admin' : perm === 'write' ? 'write' : 'read'
-    return { status: 200, body: { permission: legacy, role_name: perm, user: { ...render.user(u), permissions: { admin: perm === 'admin', maintain: perm === 'admin', push: atLeast(perm, 'write'), triage: atLeast(perm, 'triage'), pull: true } } } }
+    return { status: 200, body: { permission: legacy, role_name: perm, user: { ...render.user(u), role_name: perm, permissions: { admin: perm === 'admin', maintain: perm === 'admin', push: atLeast(perm, 'write'), triage: atLeast(perm, 'triage'), pull: true } } } }
   })
 
   // ------------------------------------------------------------------ routes: labels

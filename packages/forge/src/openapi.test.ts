@@ -1,0 +1,210 @@
+/**
+ * Fidelity: every kind of response the forge gives is validated against GitHub's own
+ * OpenAPI description (`generated/api.github.com.json` of @octokit/openapi).
+ */
+import { readFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { Ajv } from 'ajv'
+import type { ValidateFunction } from 'ajv'
+import formatsModule from 'ajv-formats'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createForge } from './forge.js'
+import type { Forge } from './forge.js'
+import { git } from './git.js'
+import { baseInit, waitFor } from './test-utils.js'
+
+type Schema = Record<string, unknown>
+interface Spec {
+  paths: Record<string, Record<string, { responses: Record<string, { $ref?: string, content?: Record<string, { schema?: Schema }> }> }>>
+  components: { schemas: Record<string, Schema>, responses: Record<string, { content?: Record<string, { schema?: Schema }> }> }
+}
+
+/** OpenAPI 3.0 `nullable: true` -> JSON Schema type unions; `#/…` refs -> `gh#/…`. */
+function rewrite (node: unknown): void {
+  if (Array.isArray(node)) { node.forEach(rewrite); return }
+  if (node == null || typeof node !== 'object') return
+  const o = node as Record<string, unknown>
+  for (const v of Object.values(o)) rewrite(v)
+  if (typeof o.$ref === 'string' && o.$ref.startsWith('#/')) o.$ref = `gh${o.$ref}`
+  if (o.nullable === true) {
+    delete o.nullable
+    if (typeof o.type === 'string') {
+      o.type = [o.type, 'null']
+      if (Array.isArray(o.enum) && !o.enum.includes(null)) o.enum.push(null)
+    } else {
+      const inner = { ...o }
+      for (const k of Object.keys(o)) delete o[k]
+      o.anyOf = [inner, { type: 'null' }]
+    }
+  }
+}
+
+const addFormats = ((formatsModule as unknown as { default?: unknown }).default ?? formatsModule) as (ajv: Ajv) => Ajv
+
+describe('responses match GitHub\'s OpenAPI description', () => {
+  let spec: Spec
+  let ajv: Ajv
+  let forge: Forge
+  const cache = new Map<string, ValidateFunction>()
+  const seen = new Set<string>()
+
+  beforeAll(async () => {
+    const dir = dirname(createRequire(import.meta.url).resolve('@octokit/openapi/package.json'))
+    spec = JSON.parse(await readFile(join(dir, 'generated', 'api.github.com.json'), 'utf8')) as Spec
+    rewrite(spec.components.schemas)
+    ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false })
+    addFormats(ajv)
+    ajv.addSchema({ $id: 'gh', components: { schemas: spec.components.schemas } })
+    forge = await createForge(baseInit())
+  }, 120_000)
+  afterAll(async () => { await forge?.close() })
+
+  /** The schema GitHub documents for this operation and status (falling back to its error schemas). */
+  function validator (method: string, template: string, status: number): ValidateFunction | undefined {
+    const key = `${method} ${template} ${status}`
+    const hit = cache.get(key)
+    if (hit != null) return hit
+    const op = spec.paths[template]?.[method.toLowerCase()]
+    if (op == null) throw new Error(`no operation ${method} ${template} in the OpenAPI description`)
+    let response = op.responses[String(status)]
+    if (response?.$ref != null) response = spec.components.responses[response.$ref.split('/').pop() ?? '']
+    let schema = response?.content?.['application/json']?.schema
+    if (schema == null && status >= 400) schema = { $ref: `#/components/schemas/${status === 422 ? 'validation-error' : 'basic-error'}` }
+    if (schema == null) return undefined
+    const copy = structuredClone(schema)
+    rewrite(copy)
+    const v = ajv.compile(copy)
+    cache.set(key, v)
+    return v
+  }
+
+  async function check (method: string, template: string, params: Record<string, string | number>, expected: number, options: { token?: string | null, body?: unknown, query?: string, headers?: Record<string, string> } = {}): Promise<unknown> {
+    const path = template.replace(/\{(\w+)\}/g, (_, k: string) => String(params[k] ?? `{${k}}`))
+    const token = options.token === undefined ? 'tok-alice' : options.token
+    const res = await fetch(`${forge.url}${path}${options.query ?? ''}`, {
+      method,
+      headers: {
+        accept: 'application/vnd.github+json',
+        ...(token != null ? { authorization: `Bearer ${token}` } : {}),
+        ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...options.headers
+      },
+      ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {})
+    })
+    const text = await res.text()
+    expect(res.status, `${method} ${path}: ${text.slice(0, 300)}`).toBe(expected)
+    const body: unknown = text === '' ? undefined : JSON.parse(text)
+    const v = validator(method, template, expected)
+    if (v == null) {
+      expect(text, `${method} ${template} ${expected} has no body on GitHub`).toBe('')
+    } else {
+      const ok = v(body)
+      expect(ok, `${method} ${template} ${expected}: ${JSON.stringify(v.errors?.slice(0, 5), null, 1)}`).toBe(true)
+    }
+    seen.add(`${method} ${template} ${expected}`)
+    return body
+  }
+
+  const R = { owner: 'org', repo: 'tasks' }
+
+  it('users and the rate limit', async () => {
+    await check('GET', '/user', {}, 200)
+    await check('GET', '/user', {}, 401, { token: 'bad' })
+    await check('GET', '/user', {}, 401, { token: null })
+    await check('GET', '/users/{username}', { username: 'alice' }, 200)
+    await check('GET', '/users/{username}', { username: 'org' }, 200)
+    await check('GET', '/users/{username}', { username: 'ghost' }, 404)
+    await check('GET', '/rate_limit', {}, 200)
+  })
+
+  it('repositories, branches, refs and forks', async () => {
+    await check('GET', '/repos/{owner}/{repo}', R, 200)
+    await check('GET', '/repos/{owner}/{repo}', { owner: 'org', repo: 'missing' }, 404)
+    await check('GET', '/repos/{owner}/{repo}/branches', R, 200)
+    const branch = await check('GET', '/repos/{owner}/{repo}/branches/{branch}', { ...R, branch: 'main' }, 200) as { commit: { sha: string } }
+    await check('GET', '/repos/{owner}/{repo}/branches/{branch}', { ...R, branch: 'nope' }, 404)
+    await check('GET', '/repos/{owner}/{repo}/git/ref/{ref}', { ...R, ref: 'heads/main' }, 200)
+    await check('GET', '/repos/{owner}/{repo}/git/ref/{ref}', { ...R, ref: 'heads/nope' }, 404)
+    await check('GET', '/repos/{owner}/{repo}/git/matching-refs/{ref}', { ...R, ref: 'heads/' }, 200)
+    const sha = branch.commit.sha
+    await check('POST', '/repos/{owner}/{repo}/git/refs', R, 201, { body: { ref: 'refs/heads/api', sha } })
+    await check('POST', '/repos/{owner}/{repo}/git/refs', R, 422, { body: { ref: 'refs/heads/api', sha } })
+    await check('PATCH', '/repos/{owner}/{repo}/git/refs/{ref}', { ...R, ref: 'heads/api' }, 200, { body: { sha } })
+    await check('DELETE', '/repos/{owner}/{repo}/git/refs/{ref}', { ...R, ref: 'heads/api' }, 204)
+    await check('POST', '/repos/{owner}/{repo}/forks', R, 202, { token: 'tok-bob', body: {} })
+    await check('GET', '/repos/{owner}/{repo}/forks', R, 200)
+    await check('GET', '/repos/{owner}/{repo}', { owner: 'bob', repo: 'tasks' }, 200)
+    await check('GET', '/repos/{owner}/{repo}/collaborators/{username}/permission', { ...R, username: 'carol' }, 200)
+    await check('GET', '/repos/{owner}/{repo}/assignees/{assignee}', { ...R, assignee: 'alice' }, 204)
+    await check('GET', '/repos/{owner}/{repo}/assignees/{assignee}', { ...R, assignee: 'bob' }, 404)
+  })
+
+  it('issues, labels, assignees and comments', async () => {
+    const list = await check('GET', '/repos/{owner}/{repo}/issues', R, 200, { query: '?state=all&labels=bzzz&per_page=1' }) as unknown[]
+    expect(list).toHaveLength(1)
+    const issue = await check('POST', '/repos/{owner}/{repo}/issues', R, 201, { body: { title: 'fidelity', body: 'b', labels: ['bzzz'], assignees: ['alice'] } }) as { number: number }
+    const n = { ...R, issue_number: issue.number }
+    await check('POST', '/repos/{owner}/{repo}/issues', R, 422, { body: { body: 'no title' } })
+    await check('POST', '/repos/{owner}/{repo}/issues', R, 401, { token: null, body: { title: 'anon' } })
+    await check('GET', '/repos/{owner}/{repo}/issues/{issue_number}', n, 200)
+    await check('GET', '/repos/{owner}/{repo}/issues/{issue_number}', { ...R, issue_number: 9999 }, 404)
+    await check('PATCH', '/repos/{owner}/{repo}/issues/{issue_number}', n, 200, { body: { state: 'closed' } })
+    await check('PATCH', '/repos/{owner}/{repo}/issues/{issue_number}', n, 403, { token: 'tok-dave', body: { title: 'x' } })
+    await check('PATCH', '/repos/{owner}/{repo}/issues/{issue_number}', n, 400, { body: { title: 'x' }, headers: { 'if-match': '"x"' } })
+    await check('POST', '/repos/{owner}/{repo}/issues/{issue_number}/assignees', n, 201, { body: { assignees: ['alice', 'bob'] } })
+    await check('DELETE', '/repos/{owner}/{repo}/issues/{issue_number}/assignees', n, 200, { body: { assignees: ['alice'] } })
+    await check('GET', '/repos/{owner}/{repo}/labels', R, 200)
+    await check('POST', '/repos/{owner}/{repo}/labels', R, 201, { body: { name: 'fid', color: 'abcdef', description: 'd' } })
+    await check('POST', '/repos/{owner}/{repo}/labels', R, 422, { body: { name: 'fid' } })
+    await check('GET', '/repos/{owner}/{repo}/labels/{name}', { ...R, name: 'fid' }, 200)
+    await check('PATCH', '/repos/{owner}/{repo}/labels/{name}', { ...R, name: 'fid' }, 200, { body: { color: '123456' } })
+    await check('GET', '/repos/{owner}/{repo}/issues/{issue_number}/labels', n, 200)
+    await check('POST', '/repos/{owner}/{repo}/issues/{issue_number}/labels', n, 200, { body: { labels: ['fid'] } })
+    await check('PUT', '/repos/{owner}/{repo}/issues/{issue_number}/labels', n, 200, { body: { labels: ['fid', 'bug'] } })
+    await check('DELETE', '/repos/{owner}/{repo}/issues/{issue_number}/labels/{name}', { ...n, name: 'bug' }, 200)
+    await check('DELETE', '/repos/{owner}/{repo}/issues/{issue_number}/labels/{name}', { ...n, name: 'bug' }, 404)
+    await check('DELETE', '/repos/{owner}/{repo}/issues/{issue_number}/labels', n, 204)
+    await check('DELETE', '/repos/{owner}/{repo}/labels/{name}', { ...R, name: 'fid' }, 204)
+    const c = await check('POST', '/repos/{owner}/{repo}/issues/{issue_number}/comments', n, 201, { body: { body: 'hello' } }) as { id: number }
+    await check('POST', '/repos/{owner}/{repo}/issues/{issue_number}/comments', n, 422, { body: {} })
+    await check('GET', '/repos/{owner}/{repo}/issues/{issue_number}/comments', n, 200)
+    await check('GET', '/repos/{owner}/{repo}/issues/comments', R, 200)
+    await check('GET', '/repos/{owner}/{repo}/issues/comments/{comment_id}', { ...R, comment_id: c.id }, 200)
+    await check('PATCH', '/repos/{owner}/{repo}/issues/comments/{comment_id}', { ...R, comment_id: c.id }, 200, { body: { body: 'edited' } })
+    await check('PATCH', '/repos/{owner}/{repo}/issues/comments/{comment_id}', { ...R, comment_id: c.id }, 403, { token: 'tok-bob', body: { body: 'mine' } })
+    await check('DELETE', '/repos/{owner}/{repo}/issues/comments/{comment_id}', { ...R, comment_id: c.id }, 204)
+    await check('GET', '/repos/{owner}/{repo}/issues/comments/{comment_id}', { ...R, comment_id: c.id }, 404)
+  })
+
+  it('pull requests', async () => {
+    await forge.settled()
+    await waitFor(() => forge.state.repo('bob', 'tasks').gitReady, 20_000, 'fork')
+    const path = forge.repoPath('bob', 'tasks')
+    const main = (await git(['rev-parse', 'refs/heads/main'], { cwd: path })).stdout.trim()
+    const tree = (await git(['rev-parse', `${main}^{tree}`], { cwd: path })).stdout.trim()
+    const id = { GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@x', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@x' }
+    const sha = (await git(['commit-tree', tree, '-p', main, '-m', 'pr'], { cwd: path, env: id })).stdout.trim()
+    await check('POST', '/repos/{owner}/{repo}/git/refs', { owner: 'bob', repo: 'tasks' }, 201, { token: 'tok-bob', body: { ref: 'refs/heads/pr', sha } })
+    const pr = await check('POST', '/repos/{owner}/{repo}/pulls', R, 201, { token: 'tok-bob', body: { title: 'PR', head: 'bob:pr', base: 'main', body: 'x' } }) as { number: number }
+    await check('POST', '/repos/{owner}/{repo}/pulls', R, 422, { token: 'tok-bob', body: { title: 'PR', head: 'bob:pr', base: 'main' } })
+    await check('GET', '/repos/{owner}/{repo}/pulls', R, 200, { query: '?state=all' })
+    await check('GET', '/repos/{owner}/{repo}/pulls/{pull_number}', { ...R, pull_number: pr.number }, 200)
+    await check('GET', '/repos/{owner}/{repo}/pulls/{pull_number}', { ...R, pull_number: 1 }, 404)
+    await check('PATCH', '/repos/{owner}/{repo}/pulls/{pull_number}', { ...R, pull_number: pr.number }, 200, { token: 'tok-bob', body: { title: 'PR!' } })
+    // The pull request as an issue, with its pull_request key.
+    await check('GET', '/repos/{owner}/{repo}/issues/{issue_number}', { ...R, issue_number: pr.number }, 200)
+  })
+
+  it('rate limits and faults', async () => {
+    forge.burstRateLimit('secondary', 5_000)
+    await check('GET', '/repos/{owner}/{repo}/issues', R, 403)
+    forge.burstRateLimit('primary', 5_000)
+    await check('GET', '/repos/{owner}/{repo}/issues', R, 403)
+    forge.burstRateLimit('primary', 0)
+    forge.setFaults({ errorRate: 1, errorStatuses: [503] })
+    await check('GET', '/repos/{owner}/{repo}/issues', R, 503)
+    forge.setFaults({ errorRate: 0 })
+    expect(seen.size).toBeGreaterThanOrEqual(60)
+  })
+})
