@@ -115,6 +115,19 @@ export function createClaimer (init: ClaimerInit): Claimer {
       client.log.debug(`status update skipped: ${err.message}`)
     }
   }
+  // Repositories where status writes were refused (read-only peers): not tried again.
+  const noStatus = new Set<string>()
+  const statusWrite = async (repo: string, what: () => Promise<unknown>): Promise<void> => {
+    if (!setStatus || noStatus.has(repo)) return
+    await bestEffort(async () => {
+      try {
+        await what()
+      } catch (err) {
+        if (err instanceof GitHubRequestError && (err.status === 403 || err.status === 401) && err.code !== 'ERR_RATE_LIMITED') noStatus.add(repo)
+        throw err
+      }
+    })
+  }
 
   const claim = async (repo: string, issue: number, options: ClaimOptions = {}): Promise<ClaimOutcome> => {
     const ref = parseRepo(repo)
@@ -282,17 +295,15 @@ export function createClaimer (init: ClaimerInit): Claimer {
         stopRenewing()
         await edit(state, resultUrl, opts)
         terminal = true
-        if (setStatus) {
-          await bestEffort(async () => await client.request('POST /repos/{owner}/{repo}/issues/{issue_number}/labels', { ...ref, issue_number: issue, labels: [state === 'done' ? labels.done : labels.failed] }, { scope, signal: opts.signal, retry: true }))
-          await bestEffort(async () => await client.request('DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}', { ...ref, issue_number: issue, name: labels.claimed }, { scope, signal: opts.signal }))
-        }
+        await statusWrite(repo, async () => await client.request('POST /repos/{owner}/{repo}/issues/{issue_number}/labels', { ...ref, issue_number: issue, labels: [state === 'done' ? labels.done : labels.failed] }, { scope, signal: opts.signal, retry: true }))
+        await statusWrite(repo, async () => await client.request('DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}', { ...ref, issue_number: issue, name: labels.claimed }, { scope, signal: opts.signal }))
         lose('completed')
       },
       async release (opts = {}) {
         stopRenewing()
         if (!controller.signal.aborted) lose('withdrawn')
         await withdraw()
-        if (setStatus) await bestEffort(async () => await client.request('DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}', { ...ref, issue_number: issue, name: labels.claimed }, { scope, signal: opts.signal }))
+        await statusWrite(repo, async () => await client.request('DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}', { ...ref, issue_number: issue, name: labels.claimed }, { scope, signal: opts.signal }))
       },
       toMessage () {
         return {
@@ -310,13 +321,11 @@ export function createClaimer (init: ClaimerInit): Claimer {
       }
     }
 
-    if (setStatus) {
-      await bestEffort(async () => await client.request('POST /repos/{owner}/{repo}/issues/{issue_number}/labels', { ...ref, issue_number: issue, labels: [labels.claimed] }, { scope, signal, retry: true }))
-      await bestEffort(async () => {
-        const login = await client.login({ signal })
-        await client.request('POST /repos/{owner}/{repo}/issues/{issue_number}/assignees', { ...ref, issue_number: issue, assignees: [login] }, { scope, signal, retry: true })
-      })
-    }
+    await statusWrite(repo, async () => await client.request('POST /repos/{owner}/{repo}/issues/{issue_number}/labels', { ...ref, issue_number: issue, labels: [labels.claimed] }, { scope, signal, retry: true }))
+    await statusWrite(repo, async () => {
+      const login = await client.login({ signal })
+      await client.request('POST /repos/{owner}/{repo}/issues/{issue_number}/assignees', { ...ref, issue_number: issue, assignees: [login] }, { scope, signal, retry: true })
+    })
     return { outcome: 'won', claim: handle }
   }
 

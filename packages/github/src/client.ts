@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { Octokit } from '@octokit/core'
 import { restEndpointMethods } from '@octokit/plugin-rest-endpoint-methods'
 import { retry } from '@octokit/plugin-retry'
-import { throttling } from '@octokit/plugin-throttling'
+import { throttling, type ThrottlingOptions } from '@octokit/plugin-throttling'
 import Bottleneck from 'bottleneck'
 import type { Endpoints } from '@octokit/types'
 import { GitHubRequestError, RateLimitError } from './errors.js'
@@ -21,6 +21,8 @@ export interface ThrottleInit {
   writeMinTimeMs?: number
   /** Minimum time between writes that notify people (comments, issues, pull requests). Default 3000 ms. */
   notificationMinTimeMs?: number
+  /** Requests in flight at once (GitHub's secondary limit allows 100). Default 10, as Octokit's throttling plugin. */
+  maxConcurrent?: number
   /** How many times a rate-limited request is retried after waiting. Default 2. */
   maxRetries?: number
   /** The longest wait (seconds) accepted before a retry; beyond it the request fails with a `RateLimitError`. Default 120. */
@@ -57,7 +59,7 @@ export interface RequestCounts {
   notModified: number
   /** Every attempt sent, retries included. */
   attempts: number
-  /** Attempts refused by a primary or secondary rate limit. */
+  /** Attempts refused by a primary or secondary rate limit (not in `counted`: a refused request is not served). */
   rateLimited: number
   /** Attempts answered with a 5xx or not answered at all. */
   serverErrors: number
@@ -142,11 +144,12 @@ export async function createGitHubClient (init: GitHubClientInit): Promise<GitHu
   const fmt = (args: unknown[]): string => args.map((a) => a instanceof Error ? `${a.name}: ${a.message}` : typeof a === 'string' ? a : safeJson(a)).join(' ')
 
   const counts = new Map<string, RequestCounts>()
-  const record = (scope: string, status: number, url: string): void => {
+  const record = (scope: string, status: number, url: string, rateLimited: boolean): void => {
     let c = counts.get(scope)
     if (c === undefined) { c = emptyCounts(); counts.set(scope, c) }
     c.attempts++
     if (status === 0 || status >= 500) c.serverErrors++
+    if (rateLimited) { c.rateLimited++; return }
     if (status === 0) return
     if (status === 304) { c.notModified++; return }
     if (/\/rate_limit(?:\?|$)/.test(url)) return
@@ -158,13 +161,12 @@ export async function createGitHubClient (init: GitHubClientInit): Promise<GitHu
       const scope = typeof options.request?.[SCOPE_KEY] === 'string' ? options.request[SCOPE_KEY] as string : 'client'
       try {
         const res = await request(options)
-        record(scope, res.status, options.url)
+        record(scope, res.status, options.url, false)
         return res
       } catch (err) {
         const e = err as OctokitLikeError
         const status = e.response?.status ?? 0
-        record(scope, status, options.url)
-        if (isRateLimited(status, e.response?.headers, e.message ?? '')) counts.get(scope)!.rateLimited++
+        record(scope, status, options.url, isRateLimited(status, e.response?.headers, e.message ?? ''))
         throw err
       }
     })
@@ -203,13 +205,14 @@ export async function createGitHubClient (init: GitHubClientInit): Promise<GitHu
     },
     throttle: {
       id,
+      global: new Bottleneck.Group({ maxConcurrent: th.maxConcurrent ?? 10 }),
       write: group(th.writeMinTimeMs ?? 1000),
       notifications: group(th.notificationMinTimeMs ?? 3000),
       retryAfterBaseValue: th.retryAfterBaseMs ?? 1000,
       fallbackSecondaryRateRetryAfter: 60,
       onRateLimit: onLimit('primary'),
       onSecondaryRateLimit: onLimit('secondary')
-    }
+    } as ThrottlingOptions // `global` is honoured by the plugin but missing from its type
   })
 
   const toError = (err: unknown, method: string, route: string): Error => {
@@ -217,8 +220,12 @@ export async function createGitHubClient (init: GitHubClientInit): Promise<GitHu
     const e = err as OctokitLikeError
     const status = e.response?.status ?? 0
     const headers = e.response?.headers
-    const data = e.response?.data as { message?: unknown } | undefined
-    const detail = clean(typeof data?.message === 'string' ? data.message : status === 0 ? (e.message ?? 'no answer') : '').slice(0, 500)
+    const data = e.response?.data as { message?: unknown, errors?: unknown } | undefined
+    const sub = Array.isArray(data?.errors)
+      ? (data.errors as Array<{ message?: unknown, code?: unknown }>).map((x) => typeof x?.message === 'string' ? x.message : typeof x?.code === 'string' ? x.code : '').filter((x) => x !== '')
+      : []
+    const main = typeof data?.message === 'string' ? data.message : status === 0 ? (e.message ?? 'no answer') : ''
+    const detail = clean([main, ...sub].filter((x) => x !== '').join('; ')).slice(0, 500)
     const info = { status, method, route, requestId: headers?.['x-github-request-id'], detail }
     if (isRateLimited(status, headers, typeof data?.message === 'string' ? data.message : '')) {
       const ra = Number(headers?.['retry-after'])

@@ -1,0 +1,219 @@
+import { rm } from 'node:fs/promises'
+import { inspect } from 'node:util'
+import { validate } from '@bzzz/protocol'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { parseClaimMarker } from './claim.js'
+import { createClaimer, type ClaimHandle, type ClaimOutcome } from './claimer.js'
+import { createGitHubClient, type GitHubClient } from './client.js'
+import { ClaimLostError, GitHubError, GitHubRequestError, RateLimitError } from './errors.js'
+import { issues, pushBranch, startForge, tokenOf, type Fixture } from './fixtures.test.util.js'
+import { createPublisher } from './publish.js'
+
+const dirs: string[] = []
+afterAll(async () => { await Promise.all(dirs.map(async (d) => await rm(d, { recursive: true, force: true }))) })
+
+function won (r: ClaimOutcome): ClaimHandle {
+  if (r.outcome !== 'won') throw new Error(`expected to win, lost: ${JSON.stringify(r)}`)
+  return r.claim
+}
+
+/** One task from claim to pull request, as a peer does it. */
+async function runTask (client: GitHubClient, claim: ClaimHandle, publisher: ReturnType<typeof createPublisher>): Promise<string> {
+  const fork = await publisher.ensureFork(claim.repo, { scope: claim.scope })
+  const branch = `bzzz/issue-${claim.issue}-${claim.attempt}`
+  await claim.fence()
+  dirs.push(await pushBranch(fork.cloneUrl, branch, client.gitEnv()))
+  const pr = await publisher.openPullRequest(claim, { fork, branch, title: `Fix #${claim.issue}`, summary: 'Did the thing.', log: 'line 1\nline 2\n' })
+  await claim.complete('done', pr.url)
+  return pr.url
+}
+
+describe('a task against the forge', () => {
+  let fx: Fixture | undefined
+  afterEach(async () => { await fx?.close(); fx = undefined })
+
+  it(`costs at most 12 counted requests from claim to pull request (read-only peer, via a fork)`, async () => {
+    fx = await startForge({
+      users: ['alice', 'bob', 'carol'],
+      forkDelayMs: 300,
+      faults: { latencyMs: [0, 10], listLagMs: 100 },
+      repos: [{ owner: 'alice', name: 'tasks', files: { 'README.md': '# tasks\n' }, permissions: { bob: 'read', carol: 'triage' }, labels: ['bzzz'], issues: issues(3, 'alice') }]
+    })
+    for (const login of ['bob', 'carol']) {
+      const client = await fx.client(login)
+      const claimer = createClaimer({ client, node: `node-${login}`, settleMs: 250, leaseMs: 60_000 })
+      const publisher = createPublisher({ client, settleMs: 250, forkPollMs: 200 })
+      const perTask: number[] = []
+      for (const n of login === 'bob' ? [1, 2] : [3]) {
+        const claim = won(await claimer.claim('alice/tasks', n))
+        expect(validate(claim.toMessage())).toMatchObject({ type: 'task_claim', claim_id: claim.claimId })
+        const url = await runTask(client, claim, publisher)
+        expect(url).toMatch(/\/alice\/tasks\/pull\/\d+$/)
+        perTask.push(client.scopeCounts(claim.scope).counted)
+      }
+      for (const c of perTask) expect(c).toBeLessThanOrEqual(12)
+      // The client's count agrees with what the forge charged the token.
+      expect(client.requestCounts().total.counted).toBe(fx.forge.rateLimitUsage(login).used)
+    }
+    // Status for people: carol (triage) could label, bob (read) could not; the claims say done.
+    const reader = await fx.client('alice')
+    const i3 = await reader.request('GET /repos/{owner}/{repo}/issues/{issue_number}', { owner: 'alice', repo: 'tasks', issue_number: 3 })
+    expect(i3.data.labels.map((l) => typeof l === 'string' ? l : l.name)).toContain('bzzz:done')
+    const comments = await reader.request('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', { owner: 'alice', repo: 'tasks', issue_number: 1 })
+    expect(comments.data.map((c) => parseClaimMarker(c.body)?.state)).toEqual(['done'])
+    const pulls = await reader.request('GET /repos/{owner}/{repo}/pulls', { owner: 'alice', repo: 'tasks', state: 'all' })
+    expect(pulls.data).toHaveLength(3)
+    for (const p of pulls.data) expect(p.body).toMatch(/^Closes #\d+/)
+    // Finished issues are not claimed again.
+    const late = await createClaimer({ client: await fx.client('carol'), node: 'late', settleMs: 250 }).claim('alice/tasks', 1)
+    expect(late).toMatchObject({ outcome: 'lost', reason: 'completed' })
+  }, 60_000)
+
+  it('a holder that stops renewing loses the issue after its lease; the old holder, fenced, publishes nothing', async () => {
+    fx = await startForge({
+      users: ['alice', 'bob', 'carol'],
+      faults: { latencyMs: [0, 10], listLagMs: 100 },
+      repos: [{ owner: 'alice', name: 'tasks', files: { 'README.md': '# tasks\n' }, issues: issues(2, 'alice') }]
+    })
+    const bob = await fx.client('bob')
+    const carol = await fx.client('carol')
+    const opts = { settleMs: 250, leaseMs: 3000, renewEveryMs: 800, setStatus: false }
+    const bobClaimer = createClaimer({ client: bob, node: 'bob-node', ...opts })
+    const carolClaimer = createClaimer({ client: carol, node: 'carol-node', ...opts })
+    const bobPub = createPublisher({ client: bob, settleMs: 250, forkPollMs: 100 })
+
+    // Issue 1: bob claims and goes silent. Issue 2: bob claims and keeps renewing.
+    const [silent, renewing] = await Promise.all([bobClaimer.claim('alice/tasks', 1).then(won), bobClaimer.claim('alice/tasks', 2).then(won)])
+    renewing.startRenewing()
+    const fork = await bobPub.ensureFork('alice/tasks', { scope: silent.scope })
+    dirs.push(await pushBranch(fork.cloneUrl, 'bzzz/issue-1', bob.gitEnv()))
+
+    // While bob's lease runs, carol loses and knows to whom.
+    expect(await carolClaimer.claim('alice/tasks', 1)).toMatchObject({ outcome: 'lost', reason: 'held', winner: { id: silent.claimId, node: 'bob-node' } })
+    // After lease + grace, carol takes issue 1 over (attempt 2); issue 2 stays bob's.
+    await new Promise((resolve) => setTimeout(resolve, 3000 + 2250 + 1200))
+    const [c1, c2] = await Promise.all([carolClaimer.claim('alice/tasks', 1), carolClaimer.claim('alice/tasks', 2)])
+    const taken = won(c1)
+    expect(taken.attempt).toBe(2)
+    expect(c2).toMatchObject({ outcome: 'lost', reason: 'held', winner: { id: renewing.claimId } })
+
+    // Bob, fenced, publishes nothing.
+    await expect(silent.fence()).rejects.toBeInstanceOf(ClaimLostError)
+    await expect(silent.renew()).rejects.toBeInstanceOf(ClaimLostError)
+    await expect(bobPub.openPullRequest(silent, { fork, branch: 'bzzz/issue-1', title: 'x', summary: 'y' })).rejects.toBeInstanceOf(ClaimLostError)
+    await expect(bobPub.reportFailure(silent, { tried: 'x', error: 'y', durationMs: 1 })).rejects.toBeInstanceOf(ClaimLostError)
+    expect(silent.signal.aborted).toBe(true)
+    await renewing.fence()
+    renewing.stopRenewing()
+
+    // The new holder publishes.
+    const carolPub = createPublisher({ client: carol, settleMs: 250, forkPollMs: 100 })
+    const url = await runTask(carol, taken, carolPub)
+    await new Promise((resolve) => setTimeout(resolve, 250)) // the forge's list lag
+    const pulls = await carol.request('GET /repos/{owner}/{repo}/pulls', { owner: 'alice', repo: 'tasks', state: 'all' })
+    expect(pulls.data.map((p) => p.html_url)).toEqual([url])
+    expect(pulls.data[0]!.head.label).toBe('carol:bzzz/issue-1-2')
+  }, 60_000)
+
+  it('under rate limits, secondary limits and 5xx answers every call ends in success or a typed error, and nothing is made twice', async () => {
+    fx = await startForge({
+      users: ['alice', 'bob'],
+      seed: 7,
+      faults: { latencyMs: [0, 10], listLagMs: 100, errorRate: 0.15, errorAfterApplyRate: 0.2, rateLimitRate: 0.05 },
+      rateLimit: { primaryLimit: 60, primaryWindowMs: 2000, secondaryRetryAfterS: 1, concurrent: 10_000, pointsPerMinute: 1e7, contentPerMinute: 1e6, contentPerHour: 1e6 },
+      repos: [{ owner: 'alice', name: 'tasks', files: { 'README.md': '# tasks\n' }, permissions: { bob: 'write' }, labels: ['bzzz'], issues: issues(8, 'alice') }]
+    })
+    const logs: string[] = []
+    const bob = await fx.client('bob', {
+      throttle: { writeMinTimeMs: 0, notificationMinTimeMs: 0, maxConcurrent: 100, retryAfterBaseMs: 1000, maxRetries: 6 },
+      retry: { retries: 4, retryAfterBaseMs: 20 },
+      log: { warn: (m) => { logs.push(m) }, error: (m) => { logs.push(m) } }
+    })
+    const claimer = createClaimer({ client: bob, node: 'bob-node', settleMs: 250, leaseMs: 60_000 })
+    const publisher = createPublisher({ client: bob, settleMs: 250, forkPollMs: 100 })
+    const outcomes: Array<'pr' | 'failure' | 'error'> = []
+    for (let n = 1; n <= 8; n++) {
+      try {
+        const claim = won(await claimer.claim('alice/tasks', n))
+        if (n % 4 === 0) {
+          await publisher.reportFailure(claim, { tried: 'ran the agent', error: 'tests failed', durationMs: 61_000 })
+          await publisher.createIssue(claim, { title: `Follow-up of ${n}`, body: 'more to do', key: 'f1' })
+          await claim.complete('failed')
+          outcomes.push('failure')
+        } else {
+          await runTask(bob, claim, publisher)
+          outcomes.push('pr')
+        }
+      } catch (err) {
+        expect(err).toBeInstanceOf(GitHubError)
+        outcomes.push('error')
+      }
+    }
+    expect(outcomes.filter((o) => o === 'error').length).toBeLessThanOrEqual(1)
+    const counts = bob.requestCounts().total
+    expect(counts.serverErrors).toBeGreaterThan(0)
+    expect(counts.rateLimited).toBeGreaterThan(0)
+
+    fx.forge.setFaults({ errorRate: 0, errorAfterApplyRate: 0, rateLimitRate: 0, listLagMs: 0 })
+    fx.forge.setRateLimit({ primaryLimit: 1e6 })
+    fx.forge.resetRateLimits()
+    const alice = await fx.client('alice')
+    const pulls = await alice.request('GET /repos/{owner}/{repo}/pulls', { owner: 'alice', repo: 'tasks', state: 'all', per_page: 100 })
+    const heads = pulls.data.map((p) => p.head.label)
+    expect(new Set(heads).size).toBe(heads.length)
+    expect(heads.length).toBe(outcomes.filter((o) => o === 'pr').length)
+    const all = await alice.request('GET /repos/{owner}/{repo}/issues', { owner: 'alice', repo: 'tasks', state: 'all', per_page: 100 })
+    const followUps = all.data.filter((i) => i.title.startsWith('Follow-up'))
+    expect(new Set(followUps.map((i) => i.title)).size).toBe(followUps.length)
+    for (let n = 1; n <= 8; n++) {
+      const cs = await alice.request('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', { owner: 'alice', repo: 'tasks', issue_number: n, per_page: 100 })
+      const claims = cs.data.filter((c) => parseClaimMarker(c.body) !== undefined)
+      const reports = cs.data.filter((c) => c.body?.includes('bzzz:failure') === true)
+      expect(claims.length, `claims on #${n}`).toBeLessThanOrEqual(1)
+      expect(reports.length, `failure reports on #${n}`).toBeLessThanOrEqual(1)
+      if (outcomes[n - 1] !== 'error') expect(claims.length).toBe(1)
+    }
+    for (const line of logs) expect(line).not.toContain(tokenOf('bob'))
+  }, 120_000)
+
+  it('the token appears in no error, stack, serialisation or log line', async () => {
+    fx = await startForge({
+      users: ['alice'],
+      repos: [{ owner: 'alice', name: 'tasks', files: { 'README.md': '# tasks\n' }, issues: issues(1, 'alice') }]
+    })
+    const token = tokenOf('alice')
+    const logs: string[] = []
+    const log = { debug: (m: string) => { logs.push(m) }, info: (m: string) => { logs.push(m) }, warn: (m: string) => { logs.push(m) }, error: (m: string) => { logs.push(m) } }
+    const client = await fx.client('alice', { log, throttle: { maxRetries: 0, writeMinTimeMs: 0, notificationMinTimeMs: 0 }, retry: { retries: 1, retryAfterBaseMs: 10 } })
+    const errors: unknown[] = []
+    const grab = async (p: Promise<unknown>): Promise<void> => { errors.push(await p.then(() => undefined, (e: unknown) => e)) }
+    await grab(client.request('GET /repos/{owner}/{repo}', { owner: 'alice', repo: 'nope' }))
+    await grab(client.request('POST /repos/{owner}/{repo}/issues', { owner: 'alice', repo: 'tasks', title: '' }))
+    await grab(client.request('GET /repos/{owner}/{repo}/issues/comments/{comment_id}', { owner: 'alice', repo: 'tasks', comment_id: 999 }))
+    fx.forge.setFaults({ errorRate: 1 })
+    await grab(client.request('GET /repos/{owner}/{repo}/issues', { owner: 'alice', repo: 'tasks' }))
+    fx.forge.setFaults({ errorRate: 0 })
+    fx.forge.burstRateLimit('primary', 1500)
+    await grab(client.request('GET /repos/{owner}/{repo}/issues', { owner: 'alice', repo: 'tasks' }))
+    fx.forge.burstRateLimit('secondary', 1500)
+    await grab(client.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { owner: 'alice', repo: 'tasks', issue_number: 1, body: `my token is ${token}` }))
+    const dead = await createGitHubClient({ token, baseUrl: 'http://127.0.0.1:1', log, retry: { retries: 0 } })
+    await grab(dead.request('GET /user', {}))
+    const bad = await createGitHubClient({ token: `${token}-wrong`, baseUrl: fx.forge.url, log })
+    await grab(bad.request('GET /user', {}))
+
+    expect(errors.every((e) => e instanceof GitHubError)).toBe(true)
+    expect(errors.filter((e) => e instanceof RateLimitError)).toHaveLength(2)
+    expect(errors.map((e) => (e as GitHubRequestError).status)).toEqual([404, 422, 404, expect.any(Number), 403, 403, 0, 401])
+    for (const e of errors) {
+      const err = e as Error
+      for (const text of [err.message, err.stack ?? '', JSON.stringify(err), inspect(err, { depth: 10, showHidden: true }), String(err)]) {
+        expect(text).not.toContain(token)
+        expect(text).not.toContain(Buffer.from(`x-access-token:${token}`).toString('base64'))
+      }
+    }
+    expect(JSON.stringify(client.requestCounts())).not.toContain(token)
+    for (const line of logs) expect(line).not.toContain(token)
+    expect(inspect(client, { depth: 5 })).not.toContain(token)
+  }, 60_000)
+})
