@@ -158,7 +158,8 @@ export interface NewPull {
 }
 
 const MAX_ASSIGNEES = 10
-const MAX_VERSIONS = 32
+/** How long old versions are kept for lagging lists (listLagMs beyond this sees the oldest kept). */
+const VERSION_RETENTION_MS = 15 * 60_000
 
 export const repoKey = (owner: string, name: string): string => `${owner}/${name}`.toLowerCase()
 
@@ -170,7 +171,10 @@ function snapshot<T extends { versions: unknown[] }> (record: T): T {
 
 function record<T extends { versions: Array<Version<T>> }> (rec: T, at: number, deleted = false): void {
   rec.versions.push({ at, value: deleted ? null : snapshot(rec) })
-  if (rec.versions.length > MAX_VERSIONS) rec.versions.splice(0, rec.versions.length - MAX_VERSIONS)
+  // Drop versions superseded before the retention window (keep the one current at its start).
+  let drop = 0
+  while (drop + 1 < rec.versions.length && (rec.versions[drop + 1]?.at ?? Infinity) <= at - VERSION_RETENTION_MS) drop++
+  if (drop > 0) rec.versions.splice(0, drop)
 }
 
 /** The version of `rec` that was current at time `at`, or null if it did not exist (or was deleted). */
