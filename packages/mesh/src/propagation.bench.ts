@@ -29,13 +29,33 @@ async function waitFor (what: string, check: () => boolean, timeoutMs: number): 
   }
 }
 
+/** Loads and compiles every code path once, so one-time process costs do not count per peer. */
+async function warmUp (): Promise<void> {
+  const [a, b] = [await createMesh({ transport: 'memory', meshName: 'bench' }), await createMesh({ transport: 'memory', meshName: 'bench' })]
+  await a.start()
+  await b.start()
+  let got = false
+  b.subscribe('presence_ping', () => { got = true })
+  a.subscribe('presence_ping', () => {})
+  await b.dial(a.getMultiaddrs()[0] as never)
+  const deadline = Date.now() + 10_000
+  while (!got && Date.now() < deadline) {
+    await a.publish('presence_ping', { type: 'presence_ping', node_id: a.peerId.toString(), status: 'idle', load: { cpu: 1 }, active_tasks: [], timestamp: new Date().toISOString() })
+    await sleep(100)
+  }
+  await a.stop()
+  await b.stop()
+}
+
 async function runSize (peers: number, messages: number, degree: number): Promise<void> {
+  await warmUp()
+  await sleep(500)
   gc()
   const rssBefore = process.memoryUsage().rss
   const meshes: Mesh[] = []
   for (let i = 0; i < peers; i++) {
     // Only the connections the benchmark makes: sparse, random.
-    meshes.push(await createMesh({ transport: 'memory', targetConnections: 1, meshName: 'bench', dht: process.env.BENCH_DHT !== '0' }))
+    meshes.push(await createMesh({ transport: 'memory', targetConnections: 1, meshName: 'bench', dht: process.env.BENCH_DHT === '1' }))
   }
   await Promise.all(meshes.map(async (m) => { await m.start() }))
   const received = new Map<number, number[]>()
@@ -97,6 +117,7 @@ async function runSize (peers: number, messages: number, degree: number): Promis
     max_ms: Math.round(quantile(latencies, 1) * 10) / 10,
     delivery: Math.round((delivered / (messages * (peers - 1))) * 10_000) / 10_000,
     rss_mb_per_peer: Math.round(((rssAfter - rssBefore) / peers / 1024 / 1024) * 100) / 100,
+    rss_mb_total: Math.round(rssAfter / 1024 / 1024),
     connections_per_peer: Math.round((meshes.reduce((n, m) => n + m.getPeers().length, 0) / peers) * 10) / 10
   }))
   await Promise.all(meshes.map(async (m) => { await m.stop() }))
