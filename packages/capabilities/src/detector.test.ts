@@ -70,7 +70,7 @@ function steadyCpu (): () => Array<{ times: { user: number, nice: number, sys: n
 
 function collect (d: CapabilityDetector): CapabilityChange[][] {
   const seen: CapabilityChange[][] = []
-  d.events.addEventListener('change', (evt) => { seen.push(evt.detail.changes) })
+  d.addEventListener('change', (evt) => { seen.push(evt.detail.changes) })
   return seen
 }
 
@@ -200,7 +200,7 @@ describe('createCapabilityDetector', () => {
   it('sends a keepalive when nothing was reported for keepAliveMs', async () => {
     const d = make({ clis: [], keepAliveMs: 100 })
     let keepalives = 0
-    d.events.addEventListener('keepalive', () => { keepalives++ })
+    d.addEventListener('keepalive', () => { keepalives++ })
     await d.start()
     await until(() => keepalives >= 2)
   })
@@ -221,6 +221,14 @@ describe('createCapabilityDetector', () => {
     const p = d.refresh({ probes: ['clis'], signal: controller.signal })
     controller.abort(new Error('caller gave up'))
     await expect(p).rejects.toThrow('caller gave up')
+  })
+
+  it('can start after a start the caller aborted', async () => {
+    const d = make({ clis: [] })
+    await expect(d.start({ signal: AbortSignal.abort(new Error('not now')) })).rejects.toThrow('not now')
+    expect(d.running).toBe(false)
+    await d.start()
+    expect(d.running).toBe(true)
   })
 
   it('cuts off running probes when stopped, killing a hung CLI, and cannot start again', async () => {

@@ -1,6 +1,6 @@
 import os from 'node:os'
 import type { CapabilitiesMessage, PeerStatus, PresencePingMessage } from '@bzzz/protocol'
-import { TypedEventEmitter } from 'main-event'
+import { TypedEventEmitter, type TypedEventTarget } from 'main-event'
 import * as si from 'systeminformation'
 import { diffSnapshots, type CapabilityChange, type LoadChangeOptions } from './change.js'
 import { DEFAULT_CLIS, probeClis, type CliSpec } from './clis.js'
@@ -79,7 +79,8 @@ export interface CapabilityDetectorInit {
   loadChange?: LoadChangeOptions
 }
 
-export interface CapabilityDetector {
+/** Also a typed event target: `addEventListener('change' | 'keepalive', …)`. */
+export interface CapabilityDetector extends TypedEventTarget<CapabilityDetectorEvents> {
   /** Runs every probe once (so `snapshot()` is complete when it resolves), then keeps them current. */
   start: (options?: AbortOptions) => Promise<void>
   /** Stops the timers and cuts off running probes. The detector cannot be started again. */
@@ -95,7 +96,6 @@ export interface CapabilityDetector {
   setStatus: (status: PeerStatus) => void
   /** Sets the free and (optionally) total task slots; `free` may not exceed the total. */
   setSlots: (free: number, total?: number) => void
-  readonly events: TypedEventEmitter<CapabilityDetectorEvents>
   readonly running: boolean
 }
 
@@ -143,8 +143,7 @@ async function raceSignal<T> (p: Promise<T>, signal: AbortSignal | undefined): P
   }
 }
 
-class DefaultCapabilityDetector implements CapabilityDetector {
-  readonly events = new TypedEventEmitter<CapabilityDetectorEvents>()
+class DefaultCapabilityDetector extends TypedEventEmitter<CapabilityDetectorEvents> implements CapabilityDetector {
   private readonly clis: CliSpec[]
   private readonly env: NodeJS.ProcessEnv
   private readonly baseUrl: string
@@ -169,6 +168,7 @@ class DefaultCapabilityDetector implements CapabilityDetector {
   private stopped = false
 
   constructor (init: CapabilityDetectorInit, components: CapabilityDetectorComponents) {
+    super()
     if (typeof init.nodeId !== 'string' || init.nodeId.length === 0 || init.nodeId.length > 128) {
       throw new InvalidOptionsError('nodeId', 'must be a string of 1 to 128 characters')
     }
@@ -232,7 +232,12 @@ class DefaultCapabilityDetector implements CapabilityDetector {
     if (this.stopped) throw new DetectorStoppedError()
     if (this.started) return
     this.started = true
-    await this.refresh(options)
+    try {
+      await this.refresh(options)
+    } catch (err) {
+      this.started = false
+      throw err
+    }
     if (this.stopped) return
     this.reported = structuredClone(this.state)
     const every = (ms: number, fn: () => void): void => {
@@ -326,7 +331,7 @@ class DefaultCapabilityDetector implements CapabilityDetector {
     if (changes.length === 0) return
     this.reported = structuredClone(this.state)
     this.armKeepAlive()
-    this.events.safeDispatchEvent('change', { detail: { changes, snapshot: this.snapshot() } })
+    this.safeDispatchEvent('change', { detail: { changes, snapshot: this.snapshot() } })
   }
 
   private armKeepAlive (): void {
@@ -336,7 +341,7 @@ class DefaultCapabilityDetector implements CapabilityDetector {
       if (this.stopped) return
       this.reported = structuredClone(this.state)
       this.armKeepAlive()
-      this.events.safeDispatchEvent('keepalive', { detail: { snapshot: this.snapshot() } })
+      this.safeDispatchEvent('keepalive', { detail: { snapshot: this.snapshot() } })
     }, this.keepAliveMs)
     this.keepAliveTimer.unref()
   }

@@ -65,7 +65,7 @@ export async function runCli (init: RunCliInit): Promise<number> {
   }
   try {
     if (values.watch === true) {
-      detector.events.addEventListener('change', (evt) => {
+      detector.addEventListener('change', (evt) => {
         init.write(`${JSON.stringify({ changes: evt.detail.changes })}\n`)
         print()
       })
