@@ -1,6 +1,6 @@
-import { topicName, type Message } from '@bzzz/protocol'
+import { SchemaError, topicName, type Message } from '@bzzz/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { NodeIdMismatchError } from './errors.js'
+import { MeshNotStartedError, NodeIdMismatchError } from './errors.js'
 import { meshPeers, ping, sleep, waitFor } from './helpers.test.util.js'
 import { createMesh, type InvalidMessageEvent, type Mesh } from './index.js'
 import { generateNetworkKey } from './network-key.js'
@@ -142,5 +142,48 @@ describe('a private in-process mesh', () => {
     await expect(guarded.dial(stranger.getMultiaddrs()[0]!, { signal: AbortSignal.timeout(3000) })).rejects.toThrow()
     await sleep(200)
     expect(guarded.getPeers().map(String)).toEqual([friend.peerId.toString()])
+  })
+})
+
+describe('the mesh API', () => {
+  const meshes: Mesh[] = []
+  afterAll(async () => { await Promise.all(meshes.map(async (m) => { await m.stop() })) })
+
+  it('honours abort signals and refuses to work unstarted', async () => {
+    const m = await createMesh({ transport: 'memory' })
+    meshes.push(m)
+    await expect(m.start({ signal: AbortSignal.abort() })).rejects.toThrow()
+    expect(m.isStarted()).toBe(false)
+    await expect(m.publish('presence_ping', ping(m, 0))).rejects.toBeInstanceOf(MeshNotStartedError)
+    await expect(m.dial('/memory/nowhere')).rejects.toBeInstanceOf(MeshNotStartedError)
+    await m.start()
+    expect(m.isStarted()).toBe(true)
+    await expect(m.publish('presence_ping', ping(m, 0), { signal: AbortSignal.abort() })).rejects.toThrow()
+    // A message of another topic's type is refused before it is sent.
+    await expect(m.publish('task_claim', ping(m, 0) as never)).rejects.toBeInstanceOf(SchemaError)
+    await m.stop()
+    expect(m.isStarted()).toBe(false)
+  })
+
+  it('stops delivering to a handler once it unsubscribes, and delivers to handlers added before start', async () => {
+    const a = await createMesh({ transport: 'memory', meshName: 'api' })
+    const b = await createMesh({ transport: 'memory', meshName: 'api' })
+    meshes.push(a, b)
+    const got: number[] = []
+    const unsubscribe = b.subscribe('presence_ping', (msg) => { got.push(msg.seq ?? -1) })
+    a.subscribe('presence_ping', () => {})
+    await a.start()
+    await b.start()
+    const joined: string[] = []
+    a.addEventListener('peer:join', (e) => { joined.push(e.detail.toString()) })
+    await b.dial(a.getMultiaddrs()[0]!)
+    await waitFor('a topic mesh', () => meshPeers(a, topicName('api', 'presence_ping')).length > 0)
+    expect(joined).toEqual([b.peerId.toString()])
+    await a.publish('presence_ping', ping(a, 1))
+    await waitFor('the first message', () => got.includes(1))
+    unsubscribe()
+    await a.publish('presence_ping', ping(a, 2))
+    await sleep(1000)
+    expect(got).toEqual([1])
   })
 })

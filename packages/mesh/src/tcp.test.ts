@@ -76,4 +76,18 @@ describe('TCP on 127.0.0.1', () => {
       return peers.every((p) => got.includes(`${p.peerId.toString()}<${hub.peerId.toString()}`))
     }, 20_000)
   }, 90_000)
+
+  it('peers that only know the bootstrap peer find each other through the DHT', async () => {
+    const hub = await start({})
+    const hubAddr = hub.getMultiaddrs()[0]!.toString()
+    const peers = [
+      await start({ bootstrap: [hubAddr] }),
+      await start({ bootstrap: [hubAddr] }),
+      await start({ bootstrap: [hubAddr] })
+    ]
+    // Nobody dials them to each other: only the DHT can tell them about one another.
+    await waitFor('every peer connected to every other', () =>
+      peers.every((p) => peers.every((q) => p === q || connected(p, q))), 45_000)
+    for (const p of [hub, ...peers]) await stop(p)
+  }, 90_000)
 })
