@@ -18,9 +18,9 @@ export interface ClaimerInit {
   client: GitHubClient
   /** This peer's node id, written into its claim markers. */
   node: string
-  /** Lease length. Default 10 minutes. */
+  /** Lease length. Default 20 minutes (a crashed holder's issue is free again after lease + grace). */
   leaseMs?: number
-  /** Renew this often while `startRenewing` runs. Default a third of the lease. */
+  /** Renew this often while `startRenewing` runs (each renewal is one counted request). Default half the lease; a failed renewal is retried sooner. */
   renewEveryMs?: number
   /** Wait between posting a claim and reading the comments; must be ≥ the server's list lag. Default 2000 ms. */
   settleMs?: number
@@ -84,11 +84,11 @@ const COMMENT_ROUTE = 'GET /repos/{owner}/{repo}/issues/comments/{comment_id}' a
 
 export function createClaimer (init: ClaimerInit): Claimer {
   const client = init.client
-  const leaseMs = init.leaseMs ?? 600_000
+  const leaseMs = init.leaseMs ?? 1_200_000
   const settleMs = init.settleMs ?? 2000
   const graceMs = init.graceMs ?? settleMs + 2000
   const marginMs = init.marginMs ?? Math.min(30_000, Math.floor(leaseMs / 5))
-  const renewEveryMs = init.renewEveryMs ?? Math.floor(leaseMs / 3)
+  const renewEveryMs = init.renewEveryMs ?? Math.floor(leaseMs / 2)
   const labels: StatusLabels = { claimed: 'bzzz:claimed', done: 'bzzz:done', failed: 'bzzz:failed', ...init.labels }
   const setStatus = init.setStatus ?? true
   if (leaseMs <= marginMs + settleMs) throw new ConfigError('the lease must be longer than settleMs + marginMs')
@@ -255,18 +255,18 @@ export function createClaimer (init: ClaimerInit): Claimer {
       },
       startRenewing () {
         if (timer !== undefined || terminal) return
-        const tick = (): void => {
+        const tick = (delayMs: number): void => {
           timer = setTimeout(() => {
-            handle.renew().then(tick, (err: unknown) => {
+            handle.renew().then(() => { tick(renewEveryMs) }, (err: unknown) => {
               if (err instanceof ClaimLostError) return
-              // A failed renewal is retried at the next tick; the lease check there decides.
+              // Retried soon; the lease check in renew() decides when it is too late.
               client.log.warn(`renewing claim ${own.id} on ${repo}#${issue} failed: ${(err as Error).message}`)
-              tick()
+              tick(Math.max(100, Math.min(30_000, Math.floor(renewEveryMs / 4))))
             })
-          }, renewEveryMs)
+          }, delayMs)
           timer.unref?.()
         }
-        tick()
+        tick(renewEveryMs)
       },
       stopRenewing,
       async fence (opts = {}) {

@@ -70,10 +70,15 @@ export function createPublisher (init: PublisherInit): Publisher {
   const maxLog = init.maxLogChars ?? 20_000
   const forks = new Map<string, Promise<ForkInfo>>()
 
-  const waitReady = async (fork: ForkInfo, scope: string, signal?: AbortSignal): Promise<void> => {
+  const waitReady = async (fork: ForkInfo, scope: string, fresh: boolean, signal?: AbortSignal): Promise<void> => {
     const timeout = init.forkReadyTimeoutMs ?? 300_000
     const start = Date.now()
     let wait = init.forkPollMs ?? 1000
+    // A fork made just now is not ready yet: a check at once would only cost a request.
+    if (fresh) {
+      await sleep(wait, signal)
+      wait = Math.min(wait * 2, 30_000)
+    }
     for (;;) {
       try {
         await client.request('GET /repos/{owner}/{repo}/git/ref/{ref}', { owner: fork.owner, repo: fork.repo, ref: `heads/${fork.defaultBranch}` }, { scope, signal })
@@ -95,7 +100,9 @@ export function createPublisher (init: PublisherInit): Publisher {
       p = (async () => {
         // POST /forks is idempotent on GitHub (an existing fork is returned), so it may be retried.
         const res = await client.request('POST /repos/{owner}/{repo}/forks', { ...ref }, { scope, signal: options.signal, retry: true })
-        const d = res.data as { name: string, full_name: string, owner: { login: string }, default_branch?: string, clone_url?: string }
+        const d = res.data as { name: string, full_name: string, owner: { login: string }, default_branch?: string, clone_url?: string, created_at?: string }
+        const createdAt = d.created_at === undefined ? NaN : Date.parse(d.created_at)
+        const fresh = Number.isNaN(createdAt) || (res.serverTime ?? Date.now()) - createdAt < 10_000
         const fork: ForkInfo = {
           owner: d.owner.login,
           repo: d.name,
@@ -103,7 +110,7 @@ export function createPublisher (init: PublisherInit): Publisher {
           defaultBranch: d.default_branch ?? 'main',
           cloneUrl: d.clone_url ?? `${client.gitBaseUrl}/${d.full_name}.git`
         }
-        await waitReady(fork, scope, options.signal)
+        await waitReady(fork, scope, fresh, options.signal)
         return fork
       })()
       forks.set(upstream, p)

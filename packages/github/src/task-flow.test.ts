@@ -5,7 +5,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { parseClaimMarker } from './claim.js'
 import { createClaimer, type ClaimHandle, type ClaimOutcome } from './claimer.js'
 import { createGitHubClient, type GitHubClient } from './client.js'
-import { ClaimLostError, GitHubError, GitHubRequestError, RateLimitError } from './errors.js'
+import { ClaimLostError, GitHubError, RateLimitError, type GitHubRequestError } from './errors.js'
 import { issues, pushBranch, startForge, tokenOf, type Fixture } from './fixtures.test.util.js'
 import { createPublisher } from './publish.js'
 

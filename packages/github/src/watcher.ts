@@ -230,7 +230,8 @@ class WatcherImpl extends EventEmitter<WatcherEvents> implements Watcher {
 
   async listenWebhooks (options: { secret: string, port?: number, host?: string, path?: string }): Promise<WebhookReceiver> {
     const path = options.path ?? '/api/github/webhooks'
-    const webhooks = new Webhooks({ secret: options.secret, log: { debug: () => {}, info: () => {}, warn: (m: string) => { this.client.log.warn(String(m)) }, error: (m: string) => { this.client.log.warn(String(m)) } } })
+    const log = { debug: () => {}, info: () => {}, warn: (m: unknown) => { this.client.log.warn(describe(m)) }, error: (m: unknown) => { this.client.log.debug(describe(m)) } }
+    const webhooks = new Webhooks({ secret: options.secret, log })
     webhooks.on('issues', (event) => {
       const full = event.payload.repository.full_name
       const repo = [...this.repos.keys()].find((r) => r.toLowerCase() === full.toLowerCase())
@@ -242,7 +243,7 @@ class WatcherImpl extends EventEmitter<WatcherEvents> implements Watcher {
       }
       this.observe(repo, event.payload.issue as unknown as IssueLike)
     })
-    const middleware = createNodeMiddleware(webhooks, { path })
+    const middleware = createNodeMiddleware(webhooks, { path, log })
     const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
       middleware(req, res, () => {
         res.statusCode = 404
@@ -267,6 +268,10 @@ class WatcherImpl extends EventEmitter<WatcherEvents> implements Watcher {
       }
     }
   }
+}
+
+function describe (m: unknown): string {
+  return m instanceof Error ? `webhook: ${m.message}` : `webhook: ${String(m)}`
 }
 
 function truncateChars (text: string, max: number): string {
