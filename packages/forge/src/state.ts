@@ -100,6 +100,8 @@ export interface RepoRecord {
   labels: Map<number, LabelRecord>
   issues: Map<number, IssueRecord>
   comments: Map<number, CommentRecord>
+  /** Issue number -> ids of its comments (including deleted ones), in creation order. */
+  commentsByIssue: Map<number, number[]>
   nextNumber: number
   /** Key of the repository this one was forked from, if any. */
   parent: string | null
@@ -306,6 +308,7 @@ export class ForgeState {
       labels: new Map(),
       issues: new Map(),
       comments: new Map(),
+      commentsByIssue: new Map(),
       nextNumber: 1,
       parent: r.parent?.key ?? null,
       source: r.parent?.source ?? key,
@@ -363,9 +366,7 @@ export class ForgeState {
     if (org?.owners.has(l) === true) return 'OWNER'
     if (org?.members.has(l) === true) return 'MEMBER'
     if (repo.permissions.has(l)) return 'COLLABORATOR'
-    for (const i of repo.issues.values()) {
-      if (i.pull?.merged === true && i.author.toLowerCase() === l) return 'CONTRIBUTOR'
-    }
+    // CONTRIBUTOR (a merged commit) never happens: the forge does not merge.
     return 'NONE'
   }
 
@@ -674,6 +675,9 @@ export class ForgeState {
       versions: []
     }
     repo.comments.set(c.id, c)
+    const ids = repo.commentsByIssue.get(issue.number) ?? []
+    ids.push(c.id)
+    repo.commentsByIssue.set(issue.number, ids)
     record(c, now)
     issue.comments++
     this.touch(repo, issue, now)
@@ -715,8 +719,10 @@ export class ForgeState {
   listComments (repo: RepoRecord, number: number | undefined, f: { since?: number, direction?: 'asc' | 'desc', sort?: 'created' | 'updated' } = {}, at?: number): CommentRecord[] {
     if (number != null) this.issue(repo, number)
     const out: CommentRecord[] = []
-    for (const current of repo.comments.values()) {
-      if (number != null && current.issueNumber !== number) continue
+    const source = number == null
+      ? repo.comments.values()
+      : (repo.commentsByIssue.get(number) ?? []).map((id) => repo.comments.get(id)).filter((c): c is CommentRecord => c != null)
+    for (const current of source) {
       const c = viewAt(current, at)
       if (c == null || c.deleted) continue
       if (f.since != null && sec(c.updatedAt) < sec(f.since)) continue
