@@ -249,10 +249,11 @@ export async function createForge (init: ForgeInit = {}): Promise<Forge> {
       })
       for (const { repo: base, issue } of state.pullsWithHead(repo, change.ref)) {
         const after = change.after
-        await gitQueue.run(base.key, async () => {
-          if (base !== repo) await fetchInto(path(base), path(repo), `refs/heads/${change.ref}`, `refs/pull/${issue.number}/head`)
-          else await updateRef(path(base), `refs/pull/${issue.number}/head`, after)
-        })
+        // Not through the base repository's queue: the caller may hold it already (a pull
+        // request within one repository), and only this path writes refs/pull/N/head after
+        // creation; updates of one head branch are serialised by the head repository's queue.
+        if (base !== repo) await fetchInto(path(base), path(repo), `refs/heads/${change.ref}`, `refs/pull/${issue.number}/head`)
+        else await updateRef(path(base), `refs/pull/${issue.number}/head`, after)
         state.setPullHead(base, issue.number, after)
         webhooks.emit(base.key, 'pull_request', { action: 'synchronize', number: issue.number, pull_request: render.pull(base, issue, true), repository: render.repo(base, undefined, false) })
       }

@@ -113,6 +113,20 @@ describe('git over smart HTTP', () => {
     expect(forge.state.repo('org', 'tasks').branches.get('claim')).toBe(shas[winner])
   }, 120_000)
 
+  it('a push moves the head of a pull request within one repository', async () => {
+    const alice = client(forge.url, 'tok-alice')
+    const dir = await clone('tok-alice', 'same-repo-pr')
+    await git(['checkout', '--quiet', '-b', 'same'], { cwd: dir })
+    await commit(dir, 'same.txt', '1\n')
+    expect((await push(dir, 'same')).ok).toBe(true)
+    const pr = await alice.rest.pulls.create({ owner: 'org', repo: 'tasks', title: 'same', head: 'same', base: 'main' })
+    const second = await commit(dir, 'same.txt', '2\n')
+    expect((await push(dir, 'same')).ok).toBe(true)
+    expect((await alice.rest.pulls.get({ owner: 'org', repo: 'tasks', pull_number: pr.data.number })).data.head.sha).toBe(second)
+    const pullHead = (await git(['rev-parse', `refs/pull/${pr.data.number}/head`], { cwd: forge.repoPath('org', 'tasks') })).stdout.trim()
+    expect(pullHead).toBe(second)
+  })
+
   it('isomorphic-git clones, commits and pushes; a non-fast-forward push is refused', async () => {
     const dir = join(work, 'iso')
     const url = forge.gitUrl('org', 'tasks')
