@@ -140,7 +140,9 @@ export function createClaimer (init: ClaimerInit): Claimer {
       ...(resultUrl !== undefined ? { result_url: resultUrl } : {})
     })
 
-    // 1. Post the claim (at most once, even after an ambiguous failure).
+    // 1. Post the claim (at most once, even after an ambiguous failure). Local elapsed time is
+    // measured from before the request, so that it overestimates the time since `updated_at`.
+    const sentLocal = performance.now()
     const posted = await createOnce({
       signal,
       settleMs,
@@ -199,7 +201,7 @@ export function createClaimer (init: ClaimerInit): Claimer {
     let terminal = false
     const controller = new AbortController()
     let timer: NodeJS.Timeout | undefined
-    let confirmedLocal = Date.now()
+    let confirmedLocal = sentLocal
 
     const lose = (reason: ClaimLostError['reason']): ClaimLostError => {
       const err = new ClaimLostError(repo, issue, own.id, reason)
@@ -217,9 +219,10 @@ export function createClaimer (init: ClaimerInit): Claimer {
 
     const edit = async (state: ClaimMarker['state'], resultUrl: string | undefined, opts: { signal?: AbortSignal }): Promise<void> => {
       let res
+      const sent = performance.now()
       try {
         res = await client.request('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', {
-          ...ref, comment_id: own.id, body: formatClaimBody(markerFor(state, updatedAt + Date.now() - confirmedLocal, resultUrl))
+          ...ref, comment_id: own.id, body: formatClaimBody(markerFor(state, updatedAt + performance.now() - confirmedLocal, resultUrl))
         }, { scope, signal: opts.signal })
       } catch (err) {
         if (err instanceof GitHubRequestError && err.status === 404) throw lose('deleted')
@@ -235,7 +238,7 @@ export function createClaimer (init: ClaimerInit): Claimer {
       own = res.data as CommentData
       ownEtag = res.etag
       updatedAt = next
-      confirmedLocal = Date.now()
+      confirmedLocal = sent
     }
 
     const handle: ClaimHandle = {
@@ -249,7 +252,7 @@ export function createClaimer (init: ClaimerInit): Claimer {
       leaseExpiresAt: () => updatedAt + leaseMs,
       async renew (opts = {}) {
         ensureHeld()
-        const estimate = updatedAt + (Date.now() - confirmedLocal) + 1000
+        const estimate = updatedAt + (performance.now() - confirmedLocal) + 1000
         if (!holderValid({ updatedAt, marker: ownClaim.marker }, estimate, 0)) throw lose('expired')
         await edit('claimed', undefined, opts)
       },
@@ -287,7 +290,7 @@ export function createClaimer (init: ClaimerInit): Claimer {
           ownEtag = res.etag
           updatedAt = Math.max(updatedAt, Date.parse(c.updated_at))
         }
-        const now = res.serverTime ?? updatedAt + (Date.now() - confirmedLocal)
+        const now = res.serverTime ?? updatedAt + (performance.now() - confirmedLocal)
         if (!holderValid({ updatedAt, marker: ownClaim.marker }, now + 1000, marginMs)) throw lose('expired')
       },
       async complete (state, resultUrl, opts = {}) {

@@ -66,6 +66,7 @@ export {
 export { createWatcher, type Watcher, type WatcherInit, type WatcherEvents, type WebhookReceiver } from './watcher.js'
 export {
   createPublisher,
+  taskResultMessage,
   type Publisher,
   type PublisherInit,
   type ForkInfo,

@@ -1,3 +1,4 @@
+import { formatTimestamp, type ResultType, type TaskResultMessage } from '@bzzz/protocol'
 import type { ClaimHandle } from './claimer.js'
 import type { GitHubClient } from './client.js'
 import { ForkNotReadyError, GitHubRequestError } from './errors.js'
@@ -232,4 +233,29 @@ function formatDuration (ms: number): string {
   if (s < 60) return `${s} s`
   const m = Math.floor(s / 60)
   return m < 60 ? `${m} min ${s % 60} s` : `${Math.floor(m / 60)} h ${m % 60} min`
+}
+
+/** The `task_result` message announcing a published result on the mesh. */
+export function taskResultMessage (claim: Pick<ClaimHandle, 'repo' | 'issue' | 'node' | 'attempt'>, result: {
+  type: ResultType
+  url: string
+  durationMs: number
+  /** Required for `failure`. */
+  reason?: string
+  extraUrls?: string[]
+}): TaskResultMessage {
+  return {
+    type: 'task_result',
+    v: 1,
+    task_id: `#${claim.issue}`,
+    node_id: claim.node,
+    result_type: result.type,
+    result_url: result.url,
+    duration_ms: Math.max(0, result.durationMs),
+    timestamp: formatTimestamp(),
+    repo: claim.repo,
+    attempt: claim.attempt,
+    ...(result.reason !== undefined ? { reason: result.reason.slice(0, 4096) } : result.type === 'failure' ? { reason: 'failed' } : {}),
+    ...(result.extraUrls !== undefined ? { extra_urls: result.extraUrls.slice(0, 32) } : {})
+  }
 }

@@ -7,7 +7,7 @@ import { createClaimer, type ClaimHandle, type ClaimOutcome } from './claimer.js
 import { createGitHubClient, type GitHubClient } from './client.js'
 import { ClaimLostError, GitHubError, RateLimitError, type GitHubRequestError } from './errors.js'
 import { issues, pushBranch, startForge, tokenOf, type Fixture } from './fixtures.test.util.js'
-import { createPublisher } from './publish.js'
+import { createPublisher, taskResultMessage } from './publish.js'
 
 const dirs: string[] = []
 afterAll(async () => { await Promise.all(dirs.map(async (d) => await rm(d, { recursive: true, force: true }))) })
@@ -49,6 +49,7 @@ describe('a task against the forge', () => {
         expect(validate(claim.toMessage())).toMatchObject({ type: 'task_claim', claim_id: claim.claimId })
         const url = await runTask(client, claim, publisher)
         expect(url).toMatch(/\/alice\/tasks\/pull\/\d+$/)
+        expect(validate(taskResultMessage(claim, { type: 'pull_request', url, durationMs: 1234 }))).toMatchObject({ result_type: 'pull_request', result_url: url })
         perTask.push(client.scopeCounts(claim.scope).counted)
       }
       for (const c of perTask) expect(c).toBeLessThanOrEqual(12)
@@ -136,7 +137,8 @@ describe('a task against the forge', () => {
       try {
         const claim = won(await claimer.claim('alice/tasks', n))
         if (n % 4 === 0) {
-          await publisher.reportFailure(claim, { tried: 'ran the agent', error: 'tests failed', durationMs: 61_000 })
+          const report = await publisher.reportFailure(claim, { tried: 'ran the agent', error: 'tests failed', durationMs: 61_000 })
+          expect(validate(taskResultMessage(claim, { type: 'failure', url: report.url, durationMs: 61_000, reason: 'tests failed' }))).toMatchObject({ reason: 'tests failed' })
           await publisher.createIssue(claim, { title: `Follow-up of ${n}`, body: 'more to do', key: 'f1' })
           await claim.complete('failed')
           outcomes.push('failure')
