@@ -208,6 +208,12 @@ export async function createForge (init: ForgeInit = {}): Promise<Forge> {
     webhooks.emit(repo.key, event, { ...payload, repository: render.repo(repo, undefined, false), ...(ctx != null ? { sender: sender(ctx) } : {}) })
   }
 
+  /** The `changes` of an `edited` webhook: previous title and body where they changed. */
+  const editChanges = (old: Pick<IssueRecord, 'title' | 'body'>, now: Pick<IssueRecord, 'title' | 'body'>): Json => ({
+    ...(old.title !== now.title ? { title: { from: old.title } } : {}),
+    ...(old.body !== now.body ? { body: { from: old.body ?? '' } } : {})
+  })
+
   function paginate<T> (ctx: Ctx, items: T[]): { page: T[], headers: Record<string, string> } {
     const perPage = Math.min(100, Math.max(1, int(ctx.query.get('per_page'), 30)))
     const page = Math.max(1, int(ctx.query.get('page'), 1))
@@ -237,25 +243,48 @@ export async function createForge (init: ForgeInit = {}): Promise<Forge> {
   async function refreshRefs (repo: RepoRecord, pusher?: UserRecord): Promise<void> {
     const heads = await readHeads(path(repo))
     const changes = state.setBranches(repo, heads)
+    const actor = pusher ?? state.user(repo.owner)
+    const sender = actor != null ? render.user(actor) : undefined
+    const repository = (): Json => render.repo(repo, undefined, false)
     for (const change of changes) {
       if (change.after == null) {
-        webhooks.emit(repo.key, 'delete', { ref: change.ref, ref_type: 'branch', repository: render.repo(repo, undefined, false) })
+        webhooks.emit(repo.key, 'delete', { ref: change.ref, ref_type: 'branch', pusher_type: 'user', repository: repository(), sender })
         continue
       }
-      if (change.before == null) webhooks.emit(repo.key, 'create', { ref: change.ref, ref_type: 'branch', repository: render.repo(repo, undefined, false) })
+      if (change.before == null) {
+        webhooks.emit(repo.key, 'create', {
+          ref: change.ref, ref_type: 'branch', master_branch: repo.defaultBranch, description: repo.description, pusher_type: 'user', repository: repository(), sender
+        })
+      }
+      const head = await readCommit(path(repo), change.after)
+      const headCommit = head == null
+        ? null
+        : {
+            id: head.sha, tree_id: head.tree, distinct: true, message: head.message, timestamp: head.committer.date,
+            url: `${url}/${repo.owner}/${repo.name}/commit/${head.sha}`,
+            author: { name: head.author.name, email: head.author.email }, committer: { name: head.committer.name, email: head.committer.email },
+            added: [], removed: [], modified: []
+          }
       webhooks.emit(repo.key, 'push', {
-        ref: `refs/heads/${change.ref}`, before: change.before ?? ZERO_SHA, after: change.after, created: change.before == null, deleted: false, forced: false,
-        repository: render.repo(repo, undefined, false), ...(pusher != null ? { pusher: { name: pusher.login, email: pusher.email }, sender: render.user(pusher) } : {})
+        ref: `refs/heads/${change.ref}`, before: change.before ?? ZERO_SHA, after: change.after,
+        created: change.before == null, deleted: false, forced: false, base_ref: null,
+        compare: `${url}/${repo.owner}/${repo.name}/compare/${(change.before ?? ZERO_SHA).slice(0, 12)}...${change.after.slice(0, 12)}`,
+        commits: headCommit == null ? [] : [headCommit], head_commit: headCommit,
+        repository: repository(), pusher: { name: actor?.login ?? repo.owner, email: actor?.email ?? null }, sender
       })
       for (const { repo: base, issue } of state.pullsWithHead(repo, change.ref)) {
         const after = change.after
+        const before = issue.pull.headSha
         // Not through the base repository's queue: the caller may hold it already (a pull
         // request within one repository), and only this path writes refs/pull/N/head after
         // creation; updates of one head branch are serialised by the head repository's queue.
         if (base !== repo) await fetchInto(path(base), path(repo), `refs/heads/${change.ref}`, `refs/pull/${issue.number}/head`)
         else await updateRef(path(base), `refs/pull/${issue.number}/head`, after)
         state.setPullHead(base, issue.number, after)
-        webhooks.emit(base.key, 'pull_request', { action: 'synchronize', number: issue.number, pull_request: render.pull(base, issue, true), repository: render.repo(base, undefined, false) })
+        webhooks.emit(base.key, 'pull_request', {
+          action: 'synchronize', number: issue.number, before, after, pull_request: render.pull(base, issue, true),
+          repository: render.repo(base, undefined, false), sender
+        })
       }
     }
   }
@@ -476,10 +505,11 @@ export async function createForge (init: ForgeInit = {}): Promise<Forge> {
   })
   router.add('PATCH', '/repos/:owner/:repo/issues/comments/:id', (ctx) => {
     const repo = repoOf(ctx)
+    const from = state.comment(repo, numberOf(ctx, 'id')).body
     const c = state.updateComment(repo, ctx.login(), numberOf(ctx, 'id'), ctx.body.body)
     const body = render.comment(repo, c)
     const issue = repo.issues.get(c.issueNumber)
-    if (issue != null) emit(repo, 'issue_comment', { action: 'edited', issue: render.issue(repo, issue), comment: body }, ctx)
+    if (issue != null) emit(repo, 'issue_comment', { action: 'edited', issue: render.issue(repo, issue), comment: body, changes: { body: { from } } }, ctx)
     return { status: 200, body }
   })
   router.add('DELETE', '/repos/:owner/:repo/issues/comments/:id', (ctx) => {
@@ -495,12 +525,13 @@ export async function createForge (init: ForgeInit = {}): Promise<Forge> {
   })
   router.add('PATCH', '/repos/:owner/:repo/issues/:number', (ctx) => {
     const repo = repoOf(ctx)
-    const before = state.issue(repo, numberOf(ctx)).state
+    const old = { ...state.issue(repo, numberOf(ctx)) }
     const issue = state.updateIssue(repo, ctx.login(), numberOf(ctx), ctx.body)
     const body = render.issue(repo, issue)
-    const action = issue.state !== before ? (issue.state === 'closed' ? 'closed' : 'reopened') : 'edited'
-    if (issue.pull != null) emit(repo, 'pull_request', { action, number: issue.number, pull_request: render.pull(repo, issue, true) }, ctx)
-    else emit(repo, 'issues', { action, issue: body }, ctx)
+    const action = issue.state !== old.state ? (issue.state === 'closed' ? 'closed' : 'reopened') : 'edited'
+    const extra = action === 'edited' ? { changes: editChanges(old, issue) } : {}
+    if (issue.pull != null) emit(repo, 'pull_request', { action, number: issue.number, pull_request: render.pull(repo, issue, true), ...extra }, ctx)
+    else emit(repo, 'issues', { action, issue: body, ...extra }, ctx)
     return { status: 200, body }
   })
   router.add('GET', '/repos/:owner/:repo/issues/:number/comments', (ctx) => {
@@ -624,11 +655,11 @@ export async function createForge (init: ForgeInit = {}): Promise<Forge> {
   })
   router.add('PATCH', '/repos/:owner/:repo/pulls/:number', (ctx) => {
     const repo = repoOf(ctx)
-    const before = state.pull(repo, numberOf(ctx)).state
+    const old = { ...state.pull(repo, numberOf(ctx)) }
     const pr = state.updatePull(repo, ctx.login(), numberOf(ctx), ctx.body)
     const body = render.pull(repo, pr, true, ctx.actor?.login)
-    const action = pr.state !== before ? (pr.state === 'closed' ? 'closed' : 'reopened') : 'edited'
-    emit(repo, 'pull_request', { action, number: pr.number, pull_request: body }, ctx)
+    const action = pr.state !== old.state ? (pr.state === 'closed' ? 'closed' : 'reopened') : 'edited'
+    emit(repo, 'pull_request', { action, number: pr.number, pull_request: body, ...(action === 'edited' ? { changes: editChanges(old, pr) } : {}) }, ctx)
     return { status: 200, body }
   })
   router.add('POST', '/repos/:owner/:repo/pulls', async (ctx) => {

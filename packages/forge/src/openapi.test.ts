@@ -3,6 +3,8 @@
  * OpenAPI description (`generated/api.github.com.json` of @octokit/openapi).
  */
 import { readFile } from 'node:fs/promises'
+import { createServer } from 'node:http'
+import type { Server } from 'node:http'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { Ajv } from 'ajv'
@@ -16,6 +18,7 @@ import { baseInit, waitFor } from './test-utils.js'
 
 type Schema = Record<string, unknown>
 interface Spec {
+  'x-webhooks': Record<string, { post: { requestBody: { content: Record<string, { schema: Schema }> } } }>
   paths: Record<string, Record<string, { responses: Record<string, { $ref?: string, content?: Record<string, { schema?: Schema }> }> }>>
   components: { schemas: Record<string, Schema>, responses: Record<string, { content?: Record<string, { schema?: Schema }> }> }
 }
@@ -206,5 +209,80 @@ describe('responses match GitHub\'s OpenAPI description', () => {
     await check('GET', '/repos/{owner}/{repo}/issues', R, 503)
     forge.setFaults({ errorRate: 0 })
     expect(seen.size).toBeGreaterThanOrEqual(60)
+  })
+
+  it('webhook payloads match the x-webhooks schemas', async () => {
+    const received: Array<{ event: string, body: Record<string, unknown> }> = []
+    const receiver: Server = createServer((req, res) => {
+      const chunks: Buffer[] = []
+      req.on('data', (c: Buffer) => chunks.push(c))
+      req.on('end', () => {
+        received.push({ event: String(req.headers['x-github-event']), body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> })
+        res.writeHead(204).end()
+      })
+    })
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve))
+    try {
+      const a = receiver.address()
+      const hookUrl = `http://127.0.0.1:${typeof a === 'object' && a != null ? a.port : 0}/`
+      await forge.addRepo({ owner: 'org', name: 'hooked', files: { f: '1\n' }, permissions: { alice: 'write' }, labels: ['x'] })
+      forge.addWebhook('org', 'hooked', { url: hookUrl, secret: 's' })
+      const H = { owner: 'org', repo: 'hooked' }
+      const issue = await check('POST', '/repos/{owner}/{repo}/issues', H, 201, { body: { title: 'hook' } }) as { number: number }
+      const n = { ...H, issue_number: issue.number }
+      await check('PATCH', '/repos/{owner}/{repo}/issues/{issue_number}', n, 200, { body: { title: 'hook!' } })
+      await check('POST', '/repos/{owner}/{repo}/issues/{issue_number}/labels', n, 200, { body: { labels: ['x'] } })
+      await check('DELETE', '/repos/{owner}/{repo}/issues/{issue_number}/labels/{name}', { ...n, name: 'x' }, 200)
+      await check('POST', '/repos/{owner}/{repo}/issues/{issue_number}/assignees', n, 201, { body: { assignees: ['alice'] } })
+      await check('DELETE', '/repos/{owner}/{repo}/issues/{issue_number}/assignees', n, 200, { body: { assignees: ['alice'] } })
+      const c = await check('POST', '/repos/{owner}/{repo}/issues/{issue_number}/comments', n, 201, { body: { body: 'c' } }) as { id: number }
+      await check('PATCH', '/repos/{owner}/{repo}/issues/comments/{comment_id}', { ...H, comment_id: c.id }, 200, { body: { body: 'c2' } })
+      await check('DELETE', '/repos/{owner}/{repo}/issues/comments/{comment_id}', { ...H, comment_id: c.id }, 204)
+      await check('PATCH', '/repos/{owner}/{repo}/issues/{issue_number}', n, 200, { body: { state: 'closed' } })
+      await check('PATCH', '/repos/{owner}/{repo}/issues/{issue_number}', n, 200, { body: { state: 'open' } })
+      const path = forge.repoPath('org', 'hooked')
+      const main = (await git(['rev-parse', 'refs/heads/main'], { cwd: path })).stdout.trim()
+      const tree = (await git(['rev-parse', `${main}^{tree}`], { cwd: path })).stdout.trim()
+      const id = { GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@example.com', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@example.com' }
+      const sha = (await git(['commit-tree', tree, '-p', main, '-m', 'hook'], { cwd: path, env: id })).stdout.trim()
+      await check('POST', '/repos/{owner}/{repo}/git/refs', H, 201, { body: { ref: 'refs/heads/topic', sha } })
+      const pr = await check('POST', '/repos/{owner}/{repo}/pulls', H, 201, { body: { title: 'p', head: 'topic', base: 'main' } }) as { number: number }
+      const sha2 = (await git(['commit-tree', tree, '-p', sha, '-m', 'hook 2'], { cwd: path, env: id })).stdout.trim()
+      await check('PATCH', '/repos/{owner}/{repo}/git/refs/{ref}', { ...H, ref: 'heads/topic' }, 200, { body: { sha: sha2 } })
+      await check('PATCH', '/repos/{owner}/{repo}/pulls/{pull_number}', { ...H, pull_number: pr.number }, 200, { body: { title: 'p2' } })
+      await check('PATCH', '/repos/{owner}/{repo}/pulls/{pull_number}', { ...H, pull_number: pr.number }, 200, { body: { state: 'closed' } })
+      await check('PATCH', '/repos/{owner}/{repo}/pulls/{pull_number}', { ...H, pull_number: pr.number }, 200, { body: { state: 'open' } })
+      await check('POST', '/repos/{owner}/{repo}/forks', H, 202, { token: 'tok-carol', body: {} })
+      await check('POST', '/repos/{owner}/{repo}/git/refs', H, 201, { body: { ref: 'refs/heads/gone', sha } })
+      await check('DELETE', '/repos/{owner}/{repo}/git/refs/{ref}', { ...H, ref: 'heads/gone' }, 204)
+      await forge.settled()
+      const kinds = new Set<string>()
+      const failures: string[] = []
+      for (const r of received) {
+        const action = typeof r.body.action === 'string' ? `-${r.body.action}` : ''
+        const name = `${r.event.replace(/_/g, '-')}${action}`
+        kinds.add(name)
+        const hook = spec['x-webhooks'][name]
+        expect(hook, `no x-webhooks entry ${name}`).toBeDefined()
+        const key = `webhook ${name}`
+        let v = cache.get(key)
+        if (v == null) {
+          const schema = structuredClone(hook?.post.requestBody.content['application/json']?.schema ?? {})
+          rewrite(schema)
+          v = ajv.compile(schema)
+          cache.set(key, v)
+        }
+        if (!v(r.body)) failures.push(`${name}: ${JSON.stringify(v.errors?.slice(0, 6).map((e) => `${e.instancePath} ${e.message ?? ''} ${JSON.stringify(e.params)}`))}`)
+      }
+      expect(failures).toEqual([])
+      expect([...kinds].sort()).toEqual([
+        'create', 'delete', 'fork', 'issue-comment-created', 'issue-comment-deleted', 'issue-comment-edited',
+        'issues-assigned', 'issues-closed', 'issues-edited', 'issues-labeled', 'issues-opened', 'issues-reopened',
+        'issues-unassigned', 'issues-unlabeled', 'pull-request-closed', 'pull-request-edited', 'pull-request-opened',
+        'pull-request-reopened', 'pull-request-synchronize', 'push'
+      ])
+    } finally {
+      await new Promise((resolve) => receiver.close(resolve))
+    }
   })
 })
