@@ -13,7 +13,9 @@ describe('resolveConfig', () => {
       dht: { enabled: true, protocol: '/bzzz/bzzz/kad/1.0.0' },
       local: false,
       maxMessageBytes: 65536,
-      maxSkewMs: 300_000
+      maxSkewMs: 300_000,
+      maxConnections: 300,
+      memoryLatencyMs: 0
     })
     expect(cfg.dht.protocol).not.toContain('/ipfs/')
   })
@@ -42,6 +44,7 @@ describe('resolveConfig', () => {
     [{ targetConnections: 0 }, 'targetConnections'],
     [{ targetConnections: 10, maxConnections: 5 }, 'maxConnections'],
     [{ maxMessageBytes: -1 }, 'maxMessageBytes'],
+    [{ memoryLatencyMs: -1 }, 'memoryLatencyMs'],
     [{ maxSkewMs: Number.NaN }, 'maxSkewMs'],
     [{ reconnect: { jitter: 1 } }, 'reconnect.jitter'],
     [{ reconnect: { factor: 0.5 } }, 'reconnect.factor'],

@@ -42,6 +42,7 @@ export interface ResolvedConfig {
   dht: { enabled: boolean, protocol: string }
   targetConnections: number
   maxConnections: number
+  memoryLatencyMs: number
   maxMessageBytes: number
   maxSkewMs: number
   backoff: BackoffOptions
@@ -62,6 +63,8 @@ export interface ConfigInput {
   dht?: boolean | { protocol?: string }
   targetConnections?: number
   maxConnections?: number
+  /** Memory transport only: delay added to every message, ms, to simulate a network. Default 0. */
+  memoryLatencyMs?: number
   maxMessageBytes?: number
   maxSkewMs?: number
   reconnect?: Partial<BackoffOptions>
@@ -76,6 +79,11 @@ function positive (option: string, value: number, integer = false): number {
   if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
     throw new InvalidMeshOptionError(option, `must be a positive ${integer ? 'integer' : 'number'}, got ${String(value)}`)
   }
+  return value
+}
+
+function nonNegative (option: string, value: number): number {
+  if (!Number.isFinite(value) || value < 0) throw new InvalidMeshOptionError(option, `must be a number >= 0, got ${String(value)}`)
   return value
 }
 
@@ -111,7 +119,8 @@ export function resolveConfig (init: ConfigInput): ResolvedConfig {
   if (mdnsEnabled && memory) throw new InvalidMeshOptionError('mdns', 'mDNS needs the tcp transport')
   const dhtInit = typeof init.dht === 'object' ? init.dht : {}
   const targetConnections = positive('targetConnections', init.targetConnections ?? (memory ? 6 : 8), true)
-  const maxConnections = positive('maxConnections', init.maxConnections ?? Math.max(64, targetConnections * 4), true)
+  // High enough that a bootstrap hub of a 100+ peer mesh is not pruned into a redial loop.
+  const maxConnections = positive('maxConnections', init.maxConnections ?? Math.max(300, targetConnections * 4), true)
   if (maxConnections < targetConnections) throw new InvalidMeshOptionError('maxConnections', 'must be at least targetConnections')
   const backoff = { ...DEFAULT_BACKOFF, ...init.reconnect }
   positive('reconnect.initialDelayMs', backoff.initialDelayMs)
@@ -143,6 +152,7 @@ export function resolveConfig (init: ConfigInput): ResolvedConfig {
     dht: { enabled: init.dht === undefined ? !memory : init.dht !== false, protocol: dhtInit.protocol ?? `/bzzz/${meshName}/kad/1.0.0` },
     targetConnections,
     maxConnections,
+    memoryLatencyMs: nonNegative('memoryLatencyMs', init.memoryLatencyMs ?? 0),
     maxMessageBytes: positive('maxMessageBytes', init.maxMessageBytes ?? DEFAULT_LIMITS.maxBytes, true),
     maxSkewMs: positive('maxSkewMs', init.maxSkewMs ?? DEFAULT_LIMITS.maxSkewMs),
     backoff,

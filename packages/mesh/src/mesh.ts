@@ -246,7 +246,7 @@ function libp2pOptions (cfg: ResolvedConfig, init: MeshInit, privateKey: Private
     privateKey,
     start: false,
     addresses: { listen: cfg.listen, announce: cfg.announce },
-    transports: memoryMode ? [memory()] : [tcp()],
+    transports: memoryMode ? [memory({ latency: cfg.memoryLatencyMs })] : [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     ...(connectionProtector === undefined ? {} : { connectionProtector }),
