@@ -3,6 +3,7 @@
  * state model, git smart HTTP through `git http-backend`, rate limits, faults and webhooks.
  */
 import { createHash, randomUUID } from 'node:crypto'
+import { EventEmitter } from 'node:events'
 import { createServer } from 'node:http'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -88,7 +89,35 @@ export interface ForgeInit {
   now?: () => number
 }
 
+/** A push (or ref change through the API) as the forge saw it; `after: null` is a deletion. */
+export interface PushEvent {
+  owner: string
+  repo: string
+  ref: string
+  before: string | null
+  after: string | null
+  pusher: string | null
+}
+
+/** One REST request, once answered. */
+export interface RequestEvent {
+  method: string
+  path: string
+  status: number
+  login: string | null
+  ms: number
+}
+
+/** Events of `forge.events` (a typed node EventEmitter), for simulations to observe. */
+export interface ForgeEvents {
+  request: [RequestEvent]
+  push: [PushEvent]
+  'fork-ready': [{ owner: string, repo: string }]
+}
+
 export interface Forge {
+  /** Typed events: `request`, `push`, `fork-ready`. */
+  readonly events: EventEmitter<ForgeEvents>
   /** `http://host:port`: the REST API root (Octokit's `baseUrl`) and the git host. */
   readonly url: string
   readonly port: number
@@ -162,9 +191,17 @@ function oneOf<T extends string> (v: string | null, allowed: readonly T[], fallb
   return (allowed as readonly string[]).includes(v) ? v as T : fallback
 }
 
-async function readBody (req: IncomingMessage): Promise<Buffer> {
+/** GitHub refuses REST bodies beyond about 25 MB. */
+const MAX_BODY = 25 * 1024 * 1024
+
+async function readBody (req: IncomingMessage): Promise<Buffer | undefined> {
   const chunks: Buffer[] = []
-  for await (const c of req) chunks.push(c as Buffer)
+  let size = 0
+  for await (const c of req) {
+    size += (c as Buffer).length
+    if (size > MAX_BODY) return undefined
+    chunks.push(c as Buffer)
+  }
   return Buffer.concat(chunks)
 }
 
@@ -176,6 +213,7 @@ export async function createForge (init: ForgeInit = {}): Promise<Forge> {
   const limiter = new RateLimiter(init.rateLimit ?? {}, now)
   const webhooks = new Webhooks(() => faults.webhook())
   const gitQueue = new KeyedQueue()
+  const events = new EventEmitter<ForgeEvents>()
   const background = new Set<Promise<unknown>>()
   const ownDataDir = init.dataDir == null
   const dataDir = init.dataDir ?? await mkdtemp(join(tmpdir(), 'bzzz-forge-'))
@@ -204,8 +242,10 @@ export async function createForge (init: ForgeInit = {}): Promise<Forge> {
     return lag > 0 ? now() - lag : undefined
   }
   const sender = (ctx: Ctx): Json | undefined => ctx.actor == null ? undefined : render.user(ctx.actor)
-  const emit = (repo: RepoRecord, event: string, payload: Json, ctx?: Ctx): void => {
-    webhooks.emit(repo.key, event, { ...payload, repository: render.repo(repo, undefined, false), ...(ctx != null ? { sender: sender(ctx) } : {}) })
+  const emit = (repo: RepoRecord, event: string, build: Json | (() => Json), ctx?: Ctx): void => {
+    if (!webhooks.wants(repo.key, event)) return
+    const payload = typeof build === 'function' ? build() : build
+    webhooks.emit(repo.key, event, () => ({ ...payload, repository: render.repo(repo, undefined, false), ...(ctx != null ? { sender: sender(ctx) } : {}) }))
   }
 
   /** The `changes` of an `edited` webhook: previous title and body where they changed. */
@@ -248,15 +288,18 @@ export async function createForge (init: ForgeInit = {}): Promise<Forge> {
     const repository = (): Json => render.repo(repo, undefined, false)
     for (const change of changes) {
       if (change.after == null) {
-        webhooks.emit(repo.key, 'delete', { ref: change.ref, ref_type: 'branch', pusher_type: 'user', repository: repository(), sender })
+        webhooks.emit(repo.key, 'delete', () => ({ ref: change.ref, ref_type: 'branch', pusher_type: 'user', repository: repository(), sender }))
+        events.emit('push', { owner: repo.owner, repo: repo.name, ref: `refs/heads/${change.ref}`, before: change.before, after: null, pusher: actor?.login ?? null })
         continue
       }
       if (change.before == null) {
-        webhooks.emit(repo.key, 'create', {
+        webhooks.emit(repo.key, 'create', () => ({
           ref: change.ref, ref_type: 'branch', master_branch: repo.defaultBranch, description: repo.description, pusher_type: 'user', repository: repository(), sender
-        })
+        }))
       }
-      const head = await readCommit(path(repo), change.after)
+      const after = change.after
+      events.emit('push', { owner: repo.owner, repo: repo.name, ref: `refs/heads/${change.ref}`, before: change.before, after, pusher: actor?.login ?? null })
+      const head = webhooks.wants(repo.key, 'push') ? await readCommit(path(repo), after) : undefined
       const headCommit = head == null
         ? null
         : {
@@ -265,15 +308,14 @@ export async function createForge (init: ForgeInit = {}): Promise<Forge> {
             author: { name: head.author.name, email: head.author.email }, committer: { name: head.committer.name, email: head.committer.email },
             added: [], removed: [], modified: []
           }
-      webhooks.emit(repo.key, 'push', {
-        ref: `refs/heads/${change.ref}`, before: change.before ?? ZERO_SHA, after: change.after,
+      webhooks.emit(repo.key, 'push', () => ({
+        ref: `refs/heads/${change.ref}`, before: change.before ?? ZERO_SHA, after,
         created: change.before == null, deleted: false, forced: false, base_ref: null,
-        compare: `${url}/${repo.owner}/${repo.name}/compare/${(change.before ?? ZERO_SHA).slice(0, 12)}...${change.after.slice(0, 12)}`,
+        compare: `${url}/${repo.owner}/${repo.name}/compare/${(change.before ?? ZERO_SHA).slice(0, 12)}...${after.slice(0, 12)}`,
         commits: headCommit == null ? [] : [headCommit], head_commit: headCommit,
         repository: repository(), pusher: { name: actor?.login ?? repo.owner, email: actor?.email ?? null }, sender
-      })
+      }))
       for (const { repo: base, issue } of state.pullsWithHead(repo, change.ref)) {
-        const after = change.after
         const before = issue.pull.headSha
         // Not through the base repository's queue: the caller may hold it already (a pull
         // request within one repository), and only this path writes refs/pull/N/head after
@@ -281,10 +323,10 @@ export async function createForge (init: ForgeInit = {}): Promise<Forge> {
         if (base !== repo) await fetchInto(path(base), path(repo), `refs/heads/${change.ref}`, `refs/pull/${issue.number}/head`)
         else await updateRef(path(base), `refs/pull/${issue.number}/head`, after)
         state.setPullHead(base, issue.number, after)
-        webhooks.emit(base.key, 'pull_request', {
+        webhooks.emit(base.key, 'pull_request', () => ({
           action: 'synchronize', number: issue.number, before, after, pull_request: render.pull(base, issue, true),
           repository: render.repo(base, undefined, false), sender
-        })
+        }))
       }
     }
   }
@@ -328,6 +370,7 @@ export async function createForge (init: ForgeInit = {}): Promise<Forge> {
       fork.sizeKb = 1
       fork.branches = new Map()
       await gitQueue.run(fork.key, async () => { await refreshRefs(fork) })
+      events.emit('fork-ready', { owner: fork.owner, repo: fork.name })
     })())
   }
 
@@ -360,7 +403,7 @@ export async function createForge (init: ForgeInit = {}): Promise<Forge> {
     const { fork, created } = state.fork(repo, login, { organization: ctx.body.organization, name: ctx.body.name })
     if (created) {
       startFork(repo, fork)
-      emit(repo, 'fork', { forkee: render.repo(fork, login) }, ctx)
+      emit(repo, 'fork', () => ({ forkee: render.repo(fork, login) }), ctx)
     }
     return { status: 202, body: render.repo(fork, login) }
   })
@@ -486,7 +529,7 @@ export async function createForge (init: ForgeInit = {}): Promise<Forge> {
     const repo = repoOf(ctx)
     const issue = state.createIssue(repo, ctx.login(), ctx.body)
     const body = render.issue(repo, issue)
-    emit(repo, 'issues', { action: 'opened', issue: body }, ctx)
+    emit(repo, 'issues', () => ({ action: 'opened', issue: body }), ctx)
     return { status: 201, body, headers: { location: String(body.url) } }
   })
   router.add('GET', '/repos/:owner/:repo/issues/comments', (ctx) => {
@@ -509,14 +552,14 @@ export async function createForge (init: ForgeInit = {}): Promise<Forge> {
     const c = state.updateComment(repo, ctx.login(), numberOf(ctx, 'id'), ctx.body.body)
     const body = render.comment(repo, c)
     const issue = repo.issues.get(c.issueNumber)
-    if (issue != null) emit(repo, 'issue_comment', { action: 'edited', issue: render.issue(repo, issue), comment: body, changes: { body: { from } } }, ctx)
+    if (issue != null) emit(repo, 'issue_comment', () => ({ action: 'edited', issue: render.issue(repo, issue), comment: body, changes: { body: { from } } }), ctx)
     return { status: 200, body }
   })
   router.add('DELETE', '/repos/:owner/:repo/issues/comments/:id', (ctx) => {
     const repo = repoOf(ctx)
     const c = state.deleteComment(repo, ctx.login(), numberOf(ctx, 'id'))
     const issue = repo.issues.get(c.issueNumber)
-    if (issue != null) emit(repo, 'issue_comment', { action: 'deleted', issue: render.issue(repo, issue), comment: render.comment(repo, c) }, ctx)
+    if (issue != null) emit(repo, 'issue_comment', () => ({ action: 'deleted', issue: render.issue(repo, issue), comment: render.comment(repo, c) }), ctx)
     return { status: 204 }
   })
   router.add('GET', '/repos/:owner/:repo/issues/:number', (ctx) => {
@@ -530,8 +573,8 @@ export async function createForge (init: ForgeInit = {}): Promise<Forge> {
     const body = render.issue(repo, issue)
     const action = issue.state !== old.state ? (issue.state === 'closed' ? 'closed' : 'reopened') : 'edited'
     const extra = action === 'edited' ? { changes: editChanges(old, issue) } : {}
-    if (issue.pull != null) emit(repo, 'pull_request', { action, number: issue.number, pull_request: render.pull(repo, issue, true), ...extra }, ctx)
-    else emit(repo, 'issues', { action, issue: body, ...extra }, ctx)
+    if (issue.pull != null) emit(repo, 'pull_request', () => ({ action, number: issue.number, pull_request: render.pull(repo, issue, true), ...extra }), ctx)
+    else emit(repo, 'issues', () => ({ action, issue: body, ...extra }), ctx)
     return { status: 200, body }
   })
   router.add('GET', '/repos/:owner/:repo/issues/:number/comments', (ctx) => {
@@ -544,21 +587,21 @@ export async function createForge (init: ForgeInit = {}): Promise<Forge> {
     const repo = repoOf(ctx)
     const c = state.createComment(repo, ctx.login(), numberOf(ctx), ctx.body.body)
     const body = render.comment(repo, c)
-    emit(repo, 'issue_comment', { action: 'created', issue: render.issue(repo, state.issue(repo, c.issueNumber)), comment: body }, ctx)
+    emit(repo, 'issue_comment', () => ({ action: 'created', issue: render.issue(repo, state.issue(repo, c.issueNumber)), comment: body }), ctx)
     return { status: 201, body, headers: { location: String(body.url) } }
   })
   router.add('POST', '/repos/:owner/:repo/issues/:number/assignees', (ctx) => {
     const repo = repoOf(ctx)
     const issue = state.addAssignees(repo, ctx.login(), numberOf(ctx), ctx.body.assignees ?? [])
     const body = render.issue(repo, issue)
-    emit(repo, 'issues', { action: 'assigned', issue: body }, ctx)
+    emit(repo, 'issues', () => ({ action: 'assigned', issue: body }), ctx)
     return { status: 201, body }
   })
   router.add('DELETE', '/repos/:owner/:repo/issues/:number/assignees', (ctx) => {
     const repo = repoOf(ctx)
     const issue = state.removeAssignees(repo, ctx.login(), numberOf(ctx), ctx.body.assignees ?? [])
     const body = render.issue(repo, issue)
-    emit(repo, 'issues', { action: 'unassigned', issue: body }, ctx)
+    emit(repo, 'issues', () => ({ action: 'unassigned', issue: body }), ctx)
     return { status: 200, body }
   })
   router.add('GET', '/repos/:owner/:repo/assignees/:login', (ctx) => {
@@ -609,7 +652,7 @@ export async function createForge (init: ForgeInit = {}): Promise<Forge> {
   })
   const labelReply = (ctx: Ctx, repo: RepoRecord, action: string): Reply => {
     const issue = state.issue(repo, numberOf(ctx))
-    emit(repo, issue.pull != null ? 'pull_request' : 'issues', issue.pull != null ? { action, number: issue.number, pull_request: render.pull(repo, issue, true) } : { action, issue: render.issue(repo, issue) }, ctx)
+    emit(repo, issue.pull != null ? 'pull_request' : 'issues', () => issue.pull != null ? { action, number: issue.number, pull_request: render.pull(repo, issue, true) } : { action, issue: render.issue(repo, issue) }, ctx)
     return { status: 200, body: state.issueLabels(repo, issue).map((l) => render.label(repo, l)) }
   }
   router.add('POST', '/repos/:owner/:repo/issues/:number/labels', (ctx) => {
@@ -659,7 +702,7 @@ export async function createForge (init: ForgeInit = {}): Promise<Forge> {
     const pr = state.updatePull(repo, ctx.login(), numberOf(ctx), ctx.body)
     const body = render.pull(repo, pr, true, ctx.actor?.login)
     const action = pr.state !== old.state ? (pr.state === 'closed' ? 'closed' : 'reopened') : 'edited'
-    emit(repo, 'pull_request', { action, number: pr.number, pull_request: body, ...(action === 'edited' ? { changes: editChanges(old, pr) } : {}) }, ctx)
+    emit(repo, 'pull_request', () => ({ action, number: pr.number, pull_request: body, ...(action === 'edited' ? { changes: editChanges(old, pr) } : {}) }), ctx)
     return { status: 200, body }
   })
   router.add('POST', '/repos/:owner/:repo/pulls', async (ctx) => {
@@ -704,7 +747,7 @@ export async function createForge (init: ForgeInit = {}): Promise<Forge> {
       }
     })
     const body = render.pull(repo, issue, true, login)
-    emit(repo, 'pull_request', { action: 'opened', number: issue.number, pull_request: body }, ctx)
+    emit(repo, 'pull_request', () => ({ action: 'opened', number: issue.number, pull_request: body }), ctx)
     return { status: 201, body, headers: { location: String(body.url) } }
   })
 
@@ -762,6 +805,12 @@ export async function createForge (init: ForgeInit = {}): Promise<Forge> {
       'x-github-api-version-selected': '2022-11-28'
     }
     const { actor, bad } = authenticate(req)
+    const t0 = performance.now()
+    res.once('finish', () => {
+      if (events.listenerCount('request') > 0) {
+        events.emit('request', { method, path: reqUrl.pathname, status: res.statusCode, login: actor?.login ?? null, ms: performance.now() - t0 })
+      }
+    })
     if (bad) {
       send(res, 401, errorBody(401, 'Bad credentials'), base)
       return
@@ -819,6 +868,10 @@ export async function createForge (init: ForgeInit = {}): Promise<Forge> {
       let rawBody: unknown = {}
       if (!READ_METHODS.has(method)) {
         const buf = await readBody(req)
+        if (buf == null) {
+          send(res, 413, errorBody(413, 'Payload too large'), { ...base, ...rateHeaders(primary), connection: 'close' })
+          return
+        }
         if (buf.length > 0) {
           try {
             rawBody = JSON.parse(buf.toString('utf8'))
@@ -965,6 +1018,7 @@ export async function createForge (init: ForgeInit = {}): Promise<Forge> {
 
   let closed = false
   const forge: Forge = {
+    events,
     url,
     port,
     dataDir,

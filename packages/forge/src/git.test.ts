@@ -6,7 +6,7 @@ import * as isogit from 'isomorphic-git'
 import http from 'isomorphic-git/http/node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createForge } from './forge.js'
-import type { Forge } from './forge.js'
+import type { Forge, PushEvent } from './forge.js'
 import { git } from './git.js'
 import { baseInit, client, waitFor } from './test-utils.js'
 
@@ -52,7 +52,10 @@ describe('git over smart HTTP', () => {
     const dir = await clone('tok-alice', 'alice')
     await git(['checkout', '--quiet', '-b', 'feature/x'], { cwd: dir })
     const sha = await commit(dir, 'b.txt', 'b\n')
+    const pushes: PushEvent[] = []
+    forge.events.on('push', (p) => pushes.push(p))
     expect((await push(dir, 'feature/x')).ok).toBe(true)
+    expect(pushes).toEqual([{ owner: 'org', repo: 'tasks', ref: 'refs/heads/feature/x', before: null, after: sha, pusher: 'alice' }])
     // The push returns only after the API shows it.
     const ref = await client(forge.url, 'tok-alice').rest.git.getRef({ owner: 'org', repo: 'tasks', ref: 'heads/feature/x' })
     expect(ref.data.object.sha).toBe(sha)

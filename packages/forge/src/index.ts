@@ -1,5 +1,5 @@
 export { createForge } from './forge.js'
-export type { Forge, ForgeInit, ForgeSeed, SeedUser, SeedOrg, SeedRepo, SeedIssue } from './forge.js'
+export type { Forge, ForgeEvents, PushEvent, RequestEvent, ForgeInit, ForgeSeed, SeedUser, SeedOrg, SeedRepo, SeedIssue } from './forge.js'
 export type { FaultConfig } from './faults.js'
 export type { RateLimitConfig } from './ratelimit.js'
 export { DEFAULT_RATE_LIMIT } from './ratelimit.js'

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createForge } from './forge.js'
-import type { Forge } from './forge.js'
+import type { Forge, RequestEvent } from './forge.js'
 import { baseInit, client, waitFor } from './test-utils.js'
 import type { RestClient, HttpError } from './test-utils.js'
 import { isHttpError, paginateAll } from './test-utils.js'
@@ -44,10 +44,25 @@ describe('REST API through @octokit/core + plugin-rest-endpoint-methods', () => 
   afterAll(async () => { await forge.close() })
 
   it('identifies the token (GET /user) and refuses bad ones', async () => {
+    const seen: RequestEvent[] = []
+    const listener = (e: RequestEvent): void => { seen.push(e) }
+    forge.events.on('request', listener)
     expect((await alice.rest.users.getAuthenticated()).data).toMatchObject({ login: 'alice', name: 'Alice', email: 'alice@example.com', type: 'User' })
     expect(await status(client(forge.url, 'nope').rest.users.getAuthenticated())).toBe(401)
     expect(await status(client(forge.url).rest.users.getAuthenticated())).toBe(401)
     expect((await alice.rest.users.getByUsername({ username: 'org' })).data.type).toBe('Organization')
+    forge.events.off('request', listener)
+    expect(seen.map((e) => [e.method, e.path, e.status, e.login])).toEqual([
+      ['GET', '/user', 200, 'alice'], ['GET', '/user', 401, null], ['GET', '/user', 401, null], ['GET', '/users/org', 200, 'alice']
+    ])
+  })
+
+  it('refuses bodies beyond 25 MB with 413', async () => {
+    const res = await fetch(`${forge.url}/repos/org/tasks/issues`, {
+      method: 'POST', headers: { authorization: 'token tok-alice', 'content-type': 'application/json' },
+      body: JSON.stringify({ title: 'big', body: 'x'.repeat(26 * 1024 * 1024) })
+    })
+    expect(res.status).toBe(413)
   })
 
   it('reports the rate limit without counting it (GET /rate_limit)', async () => {

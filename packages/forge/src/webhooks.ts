@@ -54,13 +54,22 @@ export class Webhooks {
     if (i >= 0) this.hooks.splice(i, 1)
   }
 
-  /** Queue deliveries of one event to every matching hook of the repository. Never throws. */
-  emit (repoKey: string, event: string, payload: Record<string, unknown>): void {
+  /** Is any hook listening to this event of this repository? */
+  wants (repoKey: string, event: string): boolean {
+    return this.hooks.some((h) => h.repo === repoKey && ((h.events ?? ['*']).includes('*') || (h.events ?? []).includes(event)))
+  }
+
+  /**
+   * Queue deliveries of one event to every matching hook of the repository. Never throws.
+   * `payload` may be a function: it is only built when some hook wants the event.
+   */
+  emit (repoKey: string, event: string, payload: Record<string, unknown> | (() => Record<string, unknown>)): void {
+    if (!this.wants(repoKey, event)) return
+    const body = JSON.stringify(typeof payload === 'function' ? payload() : payload)
     for (const hook of this.hooks) {
       if (hook.repo !== repoKey) continue
       const events = hook.events ?? ['*']
       if (!events.includes('*') && !events.includes(event)) continue
-      const body = JSON.stringify(payload)
       const d: Delivery = { id: randomUUID(), hookId: hook.id, event, url: hook.url, status: null, dropped: false, attempts: 0 }
       this.deliveries.push(d)
       const fate = this.fate()
