@@ -5,7 +5,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { parseClaimMarker } from './claim.js'
 import { createClaimer, type ClaimHandle, type ClaimOutcome } from './claimer.js'
 import { createGitHubClient, type GitHubClient } from './client.js'
-import { ClaimLostError, GitHubError, RateLimitError, type GitHubRequestError } from './errors.js'
+import { ClaimLostError, ForkNotReadyError, GitHubError, RateLimitError, type GitHubRequestError } from './errors.js'
 import { issues, pushBranch, startForge, tokenOf, type Fixture } from './fixtures.test.util.js'
 import { createPublisher, taskResultMessage } from './publish.js'
 
@@ -177,6 +177,26 @@ describe('a task against the forge', () => {
     }
     for (const line of logs) expect(line).not.toContain(tokenOf('bob'))
   }, 120_000)
+
+  it('waits for a fork to be ready, and says so when it is not', async () => {
+    fx = await startForge({
+      users: ['alice', 'bob', 'carol'],
+      forkDelayMs: 1500,
+      repos: [{ owner: 'alice', name: 'tasks', files: { 'README.md': '# tasks\n' } }]
+    })
+    const impatient = createPublisher({ client: await fx.client('bob'), forkPollMs: 100, forkReadyTimeoutMs: 400 })
+    await expect(impatient.ensureFork('alice/tasks')).rejects.toBeInstanceOf(ForkNotReadyError)
+    const carol = await fx.client('carol')
+    const patient = createPublisher({ client: carol, forkPollMs: 200 })
+    const t0 = Date.now()
+    const [a, b] = await Promise.all([patient.ensureFork('alice/tasks'), patient.ensureFork('alice/tasks')])
+    expect(a).toEqual(b)
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1000)
+    expect(a).toMatchObject({ owner: 'carol', repo: 'tasks', fullName: 'carol/tasks', defaultBranch: 'main' })
+    // Once: one POST /forks however many callers.
+    expect(carol.scopeCounts('fork:alice/tasks').counted).toBeLessThanOrEqual(1 + 4)
+    dirs.push(await pushBranch(a.cloneUrl, 'ready-check', carol.gitEnv()))
+  }, 30_000)
 
   it('the token appears in no error, stack, serialisation or log line', async () => {
     fx = await startForge({

@@ -110,6 +110,14 @@ describe('watcher against the forge', () => {
     expect(forged.status).toBeGreaterThanOrEqual(400)
     expect(events.some((e) => e.title === 'Forged')).toBe(false)
 
+    // A duplicated delivery is announced once.
+    fx.forge.setFaults({ webhookDuplicateRate: 1 })
+    await alice.request('POST /repos/{owner}/{repo}/issues', { owner: 'alice', repo: 'tasks', title: 'Twice', body: 'dup', labels: ['bzzz'] })
+    await until(() => events.some((e) => e.title === 'Twice'), 5000)
+    await fx.forge.settled()
+    expect(events.filter((e) => e.title === 'Twice')).toHaveLength(1)
+    fx.forge.setFaults({ webhookDuplicateRate: 0 })
+
     // A dropped delivery is caught up by the next poll.
     fx.forge.setFaults({ webhookDropRate: 1 })
     await alice.request('POST /repos/{owner}/{repo}/issues', { owner: 'alice', repo: 'tasks', title: 'Dropped', body: 'lost hook', labels: ['bzzz'] })
