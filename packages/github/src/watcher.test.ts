@@ -1,5 +1,6 @@
 import { validate, type TaskBroadcastMessage } from '@bzzz/protocol'
 import { afterEach, describe, expect, it } from 'vitest'
+import { GitHubRequestError } from './errors.js'
 import { startForge, until, type Fixture } from './fixtures.test.util.js'
 import { createWatcher, type Watcher, type WebhookReceiver } from './watcher.js'
 
@@ -126,4 +127,19 @@ describe('watcher against the forge', () => {
     await watcher.poll('alice/tasks')
     expect(events.some((e) => e.title === 'Dropped')).toBe(true)
   }, 60_000)
+
+  it('keeps polling through errors, which are typed', async () => {
+    fx = await setup()
+    const warnings: string[] = []
+    const client = await fx.client('bob', { log: { warn: (m) => { warnings.push(m) } } })
+    const errors: Error[] = []
+    const heard = createWatcher({ client, node: 'n', repos: ['alice/nope'], intervalMs: 100 })
+    const unheard = createWatcher({ client, node: 'n', repos: ['alice/nope2'], intervalMs: 100 })
+    watchers.push(heard, unheard)
+    heard.on('error', (err) => errors.push(err))
+    heard.start()
+    unheard.start()
+    await until(() => errors.length >= 3 && warnings.length >= 3)
+    expect(errors.every((e) => e instanceof GitHubRequestError && e.status === 404)).toBe(true)
+  }, 30_000)
 })

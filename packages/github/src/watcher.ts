@@ -87,6 +87,12 @@ class WatcherImpl extends EventEmitter<WatcherEvents> implements Watcher {
     }
   }
 
+  /** An `error` event when someone listens (an unheard one would throw and stop polling), else a warning. */
+  private report (err: Error): void {
+    if (this.listenerCount('error') > 0) this.emit('error', err)
+    else this.client.log.warn(`watcher: ${err.name}: ${err.message}`)
+  }
+
   scopeOf (repo: string): string {
     return `watcher:${repo}`
   }
@@ -104,7 +110,7 @@ class WatcherImpl extends EventEmitter<WatcherEvents> implements Watcher {
             await this.poll(repo, { signal: controller.signal })
           } catch (err) {
             if (controller.signal.aborted) return
-            this.emit('error', err as Error)
+            this.report(err as Error)
           }
           await sleep(this.intervalMs, controller.signal)
         }
@@ -249,7 +255,7 @@ class WatcherImpl extends EventEmitter<WatcherEvents> implements Watcher {
         res.statusCode = 404
         res.end()
       }).catch((err: unknown) => {
-        this.emit('error', err instanceof GitHubRequestError ? err : new Error(`webhook handling failed: ${(err as Error).message}`))
+        this.report(err instanceof GitHubRequestError ? err : new Error(`webhook handling failed: ${(err as Error).message}`))
         if (!res.headersSent) res.statusCode = 500
         res.end()
       })
