@@ -186,4 +186,21 @@ describe('the mesh API', () => {
     await sleep(1000)
     expect(got).toEqual([1])
   })
+
+  it('can be stopped and started again, still validating and delivering', async () => {
+    const a = await createMesh({ transport: 'memory', meshName: 'restart' })
+    const b = await createMesh({ transport: 'memory', meshName: 'restart' })
+    meshes.push(a, b)
+    const got: number[] = []
+    b.subscribe('presence_ping', (msg) => { got.push(msg.seq ?? -1) })
+    a.subscribe('presence_ping', () => {})
+    await a.start()
+    await b.start()
+    await b.stop()
+    await b.start()
+    await b.dial(a.getMultiaddrs()[0]!)
+    await waitFor('a topic mesh', () => meshPeers(a, topicName('restart', 'presence_ping')).length > 0)
+    await a.publish('presence_ping', ping(a, 7))
+    await waitFor('the message after a restart', () => got.includes(7))
+  })
 })
