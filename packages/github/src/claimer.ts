@@ -212,6 +212,11 @@ export function createClaimer (init: ClaimerInit): Claimer {
     const ensureHeld = (): void => {
       if (controller.signal.aborted) throw controller.signal.reason
     }
+    // The lease by local elapsed time (an overestimate), before any edit: a lapsed lease is never extended.
+    const checkLocally = (): void => {
+      const estimate = updatedAt + (performance.now() - confirmedLocal) + 1000
+      if (!holderValid({ updatedAt, marker: ownClaim.marker }, estimate, 0)) throw lose('expired')
+    }
     const stopRenewing = (): void => {
       if (timer !== undefined) clearTimeout(timer)
       timer = undefined
@@ -229,8 +234,9 @@ export function createClaimer (init: ClaimerInit): Claimer {
         throw err
       }
       const next = Date.parse((res.data as CommentData).updated_at)
-      if (state === 'claimed' && renewalWasLate(updatedAt, next, leaseMs)) {
-        // Applied after our lease ran out: another node may hold the issue now. Never revive.
+      if (renewalWasLate(updatedAt, next, leaseMs)) {
+        // Applied after our lease ran out: another node may hold the issue now. Never revive
+        // (neither by a renewal nor by a terminal state, which would hold for ever).
         const err = lose('expired')
         await withdraw()
         throw err
@@ -252,8 +258,7 @@ export function createClaimer (init: ClaimerInit): Claimer {
       leaseExpiresAt: () => updatedAt + leaseMs,
       async renew (opts = {}) {
         ensureHeld()
-        const estimate = updatedAt + (performance.now() - confirmedLocal) + 1000
-        if (!holderValid({ updatedAt, marker: ownClaim.marker }, estimate, 0)) throw lose('expired')
+        checkLocally()
         await edit('claimed', undefined, opts)
       },
       startRenewing () {
@@ -295,6 +300,7 @@ export function createClaimer (init: ClaimerInit): Claimer {
       },
       async complete (state, resultUrl, opts = {}) {
         ensureHeld()
+        checkLocally()
         stopRenewing()
         await edit(state, resultUrl, opts)
         terminal = true

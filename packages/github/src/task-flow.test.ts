@@ -93,6 +93,8 @@ describe('a task against the forge', () => {
     expect(await carolClaimer.claim('alice/tasks', 1)).toMatchObject({ outcome: 'lost', reason: 'held', winner: { id: silent.claimId, node: 'bob-node' } })
     // After lease + grace, carol takes issue 1 over (attempt 2); issue 2 stays bob's.
     await new Promise((resolve) => setTimeout(resolve, 3000 + 2250 + 1200))
+    // A lapsed holder cannot mark the issue done either (that would hold it for ever).
+    await expect(silent.complete('done', 'https://example.test/late')).rejects.toBeInstanceOf(ClaimLostError)
     const [c1, c2] = await Promise.all([carolClaimer.claim('alice/tasks', 1), carolClaimer.claim('alice/tasks', 2)])
     const taken = won(c1)
     expect(taken.attempt).toBe(2)
