@@ -228,8 +228,13 @@ export async function createGitHubClient (init: GitHubClientInit): Promise<GitHu
     const detail = clean([main, ...sub].filter((x) => x !== '').join('; ')).slice(0, 500)
     const info = { status, method, route, requestId: headers?.['x-github-request-id'], detail }
     if (isRateLimited(status, headers, typeof data?.message === 'string' ? data.message : '')) {
+      const primary = headers?.['x-ratelimit-remaining'] === '0'
       const ra = Number(headers?.['retry-after'])
-      return new RateLimitError(info, Number.isFinite(ra) && ra > 0 ? ra : undefined, !(headers?.['x-ratelimit-remaining'] === '0'))
+      const reset = Number(headers?.['x-ratelimit-reset'])
+      const retryAfter = Number.isFinite(ra) && ra > 0
+        ? ra
+        : primary && Number.isFinite(reset) && reset > 0 ? Math.max(0, Math.ceil(reset - Date.now() / 1000)) : undefined
+      return new RateLimitError(info, retryAfter, !primary)
     }
     return new GitHubRequestError(info)
   }

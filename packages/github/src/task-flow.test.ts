@@ -227,7 +227,9 @@ describe('a task against the forge', () => {
     await grab(bad.request('GET /user', {}))
 
     expect(errors.every((e) => e instanceof GitHubError)).toBe(true)
-    expect(errors.filter((e) => e instanceof RateLimitError)).toHaveLength(2)
+    const limited = errors.filter((e): e is RateLimitError => e instanceof RateLimitError)
+    expect(limited.map((e) => e.secondary)).toEqual([false, true])
+    for (const e of limited) expect(e.retryAfter).toBeGreaterThanOrEqual(0)
     expect(errors.map((e) => (e as GitHubRequestError).status)).toEqual([404, 422, 404, expect.any(Number), 403, 403, 0, 401])
     for (const e of errors) {
       const err = e as Error

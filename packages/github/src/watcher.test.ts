@@ -1,4 +1,4 @@
-import { validate, type TaskBroadcastMessage } from '@bzzz/protocol'
+import { encode, validate, type TaskBroadcastMessage } from '@bzzz/protocol'
 import { afterEach, describe, expect, it } from 'vitest'
 import { GitHubRequestError } from './errors.js'
 import { startForge, until, type Fixture } from './fixtures.test.util.js'
@@ -141,5 +141,18 @@ describe('watcher against the forge', () => {
     unheard.start()
     await until(() => errors.length >= 3 && warnings.length >= 3)
     expect(errors.every((e) => e instanceof GitHubRequestError && e.status === 404)).toBe(true)
+  }, 30_000)
+
+  it('a huge multi-byte issue still makes a valid broadcast under the size cap', async () => {
+    fx = await setup()
+    fx.forge.createIssue('alice', 'tasks', { title: '題'.repeat(2000), body: '界'.repeat(60_000), author: 'alice', labels: ['bzzz'] })
+    const watcher = createWatcher({ client: await fx.client('bob'), node: 'n', repos: ['alice/tasks'] })
+    watchers.push(watcher)
+    const msgs: TaskBroadcastMessage[] = []
+    watcher.on('task', (m) => msgs.push(m))
+    await watcher.poll()
+    const big = msgs.find((m) => m.input.startsWith('界'))!
+    expect(encode(big).length).toBeLessThanOrEqual(64 * 1024)
+    expect(big.input).toMatch(/^界+$/)
   }, 30_000)
 })

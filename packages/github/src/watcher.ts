@@ -224,10 +224,10 @@ class WatcherImpl extends EventEmitter<WatcherEvents> implements Watcher {
       repo,
       issue_url: issue.html_url,
       model: modelLabel !== undefined ? modelLabel.slice('model:'.length).slice(0, 256) : (this.init.defaultModel ?? 'default'),
-      input: truncateChars(issue.body ?? '', 48 * 1024),
+      input: truncateUtf8(issue.body ?? '', 32 * 1024),
       params: { issue: issue.number, labels, author: issue.user?.login ?? null, author_association: issue.author_association ?? null },
       timestamp: formatTimestamp(),
-      title: issue.title.slice(0, 1024),
+      title: truncateUtf8(issue.title, 1024),
       node_id: this.init.node,
       action: change.action,
       revision: change.revision
@@ -280,8 +280,13 @@ function describe (m: unknown): string {
   return m instanceof Error ? `webhook: ${m.message}` : `webhook: ${String(m)}`
 }
 
-function truncateChars (text: string, max: number): string {
-  return text.length <= max ? text : text.slice(0, max)
+/** At most `maxBytes` of UTF-8 (so that a broadcast stays under the 64 KiB message cap), cut at a character boundary. */
+function truncateUtf8 (text: string, maxBytes: number): string {
+  const bytes = Buffer.from(text, 'utf8')
+  if (bytes.length <= maxBytes) return text
+  let end = maxBytes
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--
+  return bytes.subarray(0, end).toString('utf8')
 }
 
 export function createWatcher (init: WatcherInit): Watcher {
