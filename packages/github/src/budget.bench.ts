@@ -59,6 +59,14 @@ try {
       const r = await claimer.claim('alice/tasks', issue++)
       if (r.outcome !== 'won') throw new Error('lost')
       const claim: ClaimHandle = r.claim
+      if (login === 'triager' && k === 2) {
+        // One renewal, then a fence: the renewal counts, the fence after it is a 304.
+        const before = c.scopeCounts(claim.scope)
+        await claim.renew()
+        await claim.fence()
+        const after = c.scopeCounts(claim.scope)
+        console.log(JSON.stringify({ metric: 'renewal_then_fence', counted: after.counted - before.counted, not_modified: after.notModified - before.notModified }))
+      }
       const fork = await publisher.ensureFork(claim.repo, { scope: claim.scope })
       await claim.fence()
       await push(fork.cloneUrl, `bzzz/${claim.issue}`, c.gitEnv())
@@ -67,7 +75,7 @@ try {
       const counts = c.scopeCounts(claim.scope)
       console.log(JSON.stringify({
         metric: 'requests_per_task', peer: login, permission: login === 'reader' ? 'read' : 'triage', task: claim.issue,
-        fork: k === 0 ? 'created' : 'cached', counted: counts.counted, not_modified: counts.notModified, budget: 12
+        fork: k === 0 ? 'created' : 'cached', renewals: login === 'triager' && k === 2 ? 1 : 0, counted: counts.counted, not_modified: counts.notModified, budget: 12
       }))
     }
   }
