@@ -73,7 +73,8 @@ describe('claim race against the forge', () => {
           expect(r.winner?.node).toBe(winner.node)
         }
       }
-      expect(errors).toBeLessThanOrEqual(2)
+      // Only injected 5xx answers may exhaust a claimer's retries; latency and list lag never may.
+      expect(errors).toBeLessThanOrEqual('errorRate' in faults ? 2 : 0)
 
       // Losers withdrew: once the list catches up, each issue holds exactly the winner's claim.
       await new Promise((resolve) => setTimeout(resolve, LIST_LAG_MS + 100))

@@ -78,7 +78,8 @@ describe('a task against the forge', () => {
     })
     const bob = await fx.client('bob')
     const carol = await fx.client('carol')
-    const opts = { settleMs: 250, leaseMs: 3000, renewEveryMs: 800, setStatus: false }
+    // A lease long enough that the fork and push before carol's first try fit in it on a loaded machine.
+    const opts = { settleMs: 250, leaseMs: 8000, renewEveryMs: 1000, setStatus: false }
     const bobClaimer = createClaimer({ client: bob, node: 'bob-node', ...opts })
     const carolClaimer = createClaimer({ client: carol, node: 'carol-node', ...opts })
     const bobPub = createPublisher({ client: bob, settleMs: 250, forkPollMs: 100 })
@@ -92,7 +93,7 @@ describe('a task against the forge', () => {
     // While bob's lease runs, carol loses and knows to whom.
     expect(await carolClaimer.claim('alice/tasks', 1)).toMatchObject({ outcome: 'lost', reason: 'held', winner: { id: silent.claimId, node: 'bob-node' } })
     // After lease + grace, carol takes issue 1 over (attempt 2); issue 2 stays bob's.
-    await new Promise((resolve) => setTimeout(resolve, 3000 + 2250 + 1200))
+    await new Promise((resolve) => setTimeout(resolve, 8000 + 2250 + 1200))
     // A lapsed holder cannot mark the issue done either (that would hold it for ever).
     await expect(silent.complete('done', 'https://example.test/late')).rejects.toBeInstanceOf(ClaimLostError)
     const [c1, c2] = await Promise.all([carolClaimer.claim('alice/tasks', 1), carolClaimer.claim('alice/tasks', 2)])
