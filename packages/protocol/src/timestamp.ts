@@ -1,4 +1,4 @@
-const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?(?:[Zz]|[+-](\d{2}):(\d{2}))$/
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/
 
 function daysInMonth (year: number, month: number): number {
   if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28
@@ -9,6 +9,7 @@ function daysInMonth (year: number, month: number): number {
  * Milliseconds since the epoch of an RFC 3339 date-time (`2025-07-12T01:23:45Z`,
  * `2025-07-12T03:23:45.123+02:00`), or `undefined` if `value` is not one.
  * Leap seconds (`:60`) are accepted and count as the next second, as `Date` does.
+ * Computed from the fields directly: every message carries a timestamp, so this is on the hot path.
  */
 export function parseTimestamp (value: string): number | undefined {
   const m = RFC3339.exec(value)
@@ -17,10 +18,18 @@ export function parseTimestamp (value: string): number | undefined {
   const hour = Number(m[4]); const minute = Number(m[5]); const second = Number(m[6])
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined
   if (hour > 23 || minute > 59 || second > 60) return undefined
-  if (m[7] !== undefined && (Number(m[7]) > 23 || Number(m[8]) > 59)) return undefined
-  const ms = Date.parse(second === 60 ? value.replace(/:60(?=[.Zz+-])/, ':59') : value)
-  if (Number.isNaN(ms)) return undefined
-  return second === 60 ? ms + 1000 : ms
+  let offsetMin = 0
+  if (m[8] !== undefined) {
+    const oh = Number(m[9]); const om = Number(m[10])
+    if (oh > 23 || om > 59) return undefined
+    offsetMin = (m[8] === '-' ? -1 : 1) * (oh * 60 + om)
+  }
+  // Milliseconds only: digits beyond the third are truncated, as Date.parse does.
+  const ms = m[7] === undefined ? 0 : Number((m[7].slice(1) + '00').slice(0, 3))
+  const utc = new Date(0)
+  utc.setUTCFullYear(year, month - 1, day)
+  utc.setUTCHours(hour, minute, second, ms)
+  return utc.getTime() - offsetMin * 60_000
 }
 
 /** An RFC 3339 UTC timestamp with milliseconds, as every Bzzz message carries. */
