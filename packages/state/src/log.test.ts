@@ -147,6 +147,16 @@ describe('signed log', () => {
     await expect(verifyLog(forger, entries)).rejects.toBeInstanceOf(LogAuthorError)
   })
 
+  it('accepts a signature only in its canonical base64 spelling', async () => {
+    const sig = entries[0]!.signature
+    // Node's base64 decoder skips characters outside the alphabet: these decode to the same 64 bytes.
+    for (const spelling of [`${sig.slice(0, 10)}\n${sig.slice(10)}`, `${sig.slice(0, 10)}*${sig.slice(10)}`, sig.replace(/=+$/, '')]) {
+      expect(Buffer.from(spelling, 'base64').equals(Buffer.from(sig, 'base64'))).toBe(true)
+      await expect(verifyLog(log.author, [{ ...entries[0]!, signature: spelling }, ...entries.slice(1)])).rejects.toBeInstanceOf(LogSignatureError)
+    }
+    await expect(verifyLog(log.author, entries)).resolves.toMatchObject({ length: 7 })
+  })
+
   it('refuses malformed entries and checks the continuation point', async () => {
     await expect(verifyLog(log.author, [{ ...entries[0], seq: -1 }])).rejects.toBeInstanceOf(LogMalformedError)
     await expect(verifyLog(log.author, [null])).rejects.toBeInstanceOf(LogMalformedError)

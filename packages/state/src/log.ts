@@ -173,7 +173,9 @@ export async function verifyLogEntries (author: string, entries: readonly unknow
     if (actual !== e.hash) throw new LogHashError(author, expected, e.hash, actual)
     const sig = Buffer.from(e.signature, 'base64')
     let ok = false
-    if (key !== undefined && sig.length === 64) {
+    // Only the canonical base64 of the 64 bytes: Node's decoder skips stray characters, so
+    // other spellings would verify too and travel on as unsigned variants of the entry.
+    if (key !== undefined && sig.length === 64 && sig.toString('base64') === e.signature) {
       try {
         ok = await key.verify(Buffer.from(e.hash, 'hex'), sig)
       } catch {
@@ -195,6 +197,15 @@ export async function verifyLogEntries (author: string, entries: readonly unknow
     }
   }
   return head
+}
+
+/**
+ * The entry with exactly the fields that `logEntryHash` and the signature cover (plus the
+ * two themselves): what may be stored once `verifyLogEntries` accepted it. Anything else a
+ * peer sent along is unsigned and is dropped.
+ */
+export function signedFieldsOf (e: LogEntry): LogEntry {
+  return { author: e.author, seq: e.seq, prev: e.prev, time: e.time, type: e.type, payload: e.payload, hash: e.hash, signature: e.signature }
 }
 
 /** Verifies a whole log from entry 0 (see `verifyLogEntries`). */

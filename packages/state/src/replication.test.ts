@@ -127,6 +127,27 @@ describe('log replication over libp2p', () => {
     }
   })
 
+  it('stores only the signed fields of what it fetched, not what a relay added to them', async () => {
+    // c relays a's entries with an unsigned field added: they verify, but the addition must not be kept or served on.
+    const padded = a.log.range(0, 251).map((e) => ({ ...e, relay_note: 'unsigned, added by c' }))
+    const relay = createMemoryStore()
+    relay.appendLog(a.log.author, padded)
+    const rogue = createLogReplicator({ components: c.node, store: relay, maxEntriesPerRequest: 100 })
+    await c.replicator.stop()
+    await rogue.start()
+    try {
+      const before = d.store.logHead(a.log.author).length
+      const res = await d.replicator.sync(c.node.peerId, { authors: [a.log.author] })
+      expect(res).toEqual([{ author: a.log.author, added: 251 - before, length: 251 }])
+      const stored = d.store.logRange(a.log.author, 0, 251)
+      expect(stored.filter((e) => 'relay_note' in e)).toEqual([])
+      expect(stored).toEqual(a.log.range(0, 251))
+    } finally {
+      await rogue.stop()
+      await c.replicator.start()
+    }
+  })
+
   it('answers a bad request with an error frame', async () => {
     const stream = await b.node.dialProtocol(a.node.peerId, LOG_PROTOCOL)
     const { lpStream } = await import('@libp2p/utils')

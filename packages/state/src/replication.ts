@@ -1,7 +1,7 @@
 import type { AbortOptions, Libp2p, PeerId, Stream } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
 import { LogForkError, LogTruncatedError } from './log-errors.js'
-import { verifyLogEntries, type LogEntry, type LogHead, type LogStore } from './log.js'
+import { signedFieldsOf, verifyLogEntries, type LogEntry, type LogHead, type LogStore } from './log.js'
 
 /** The stream protocol of log replication. */
 export const LOG_PROTOCOL = '/bzzz/log/1.0.0'
@@ -198,7 +198,7 @@ export function createLogReplicator (init: ReplicatorInit): LogReplicator {
           ...(reachesHead ? { knownHead: { length: remote.length, hash: remote.hash } } : {}),
           signal: options.signal
         })
-        store.appendLog(author, entries as LogEntry[])
+        store.appendLog(author, (entries as LogEntry[]).map(signedFieldsOf))
         added += entries.length
         local = head
       }
