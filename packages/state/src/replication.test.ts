@@ -148,6 +148,25 @@ describe('log replication over libp2p', () => {
     }
   })
 
+  it('keeps range replies within the frame limit in bytes when payloads are not ASCII', async () => {
+    const protocol = '/bzzz/log-test-frames/1.0.0'
+    const serverStore = createMemoryStore()
+    const writer = createSignedLog({ privateKey: await generateKeyPair('Ed25519'), store: serverStore })
+    // About 1,300 UTF-16 units but 2,300 UTF-8 bytes each.
+    for (let i = 0; i < 20; i++) await writer.append('task_progress', { i, note: 'é'.repeat(1000) })
+    const server = createLogReplicator({ components: a.node, store: serverStore, protocol, maxFrameBytes: 8192 })
+    const clientStore = createMemoryStore()
+    const client = createLogReplicator({ components: b.node, store: clientStore, protocol, maxFrameBytes: 8192 })
+    await server.start()
+    try {
+      const res = await client.sync(a.node.peerId)
+      expect(res).toEqual([{ author: writer.author, added: 20, length: 20 }])
+      expect(clientStore.logRange(writer.author, 0, 20)).toEqual(writer.range(0, 20))
+    } finally {
+      await server.stop()
+    }
+  })
+
   it('answers a bad request with an error frame', async () => {
     const stream = await b.node.dialProtocol(a.node.peerId, LOG_PROTOCOL)
     const { lpStream } = await import('@libp2p/utils')

@@ -109,7 +109,7 @@ export function createLogReplicator (init: ReplicatorInit): LogReplicator {
       const entries: LogEntry[] = []
       let bytes = 1024
       for (const e of end > (from as number) ? store.logRange(author, from as number, end) : []) {
-        bytes += JSON.stringify(e).length + 1
+        bytes += Buffer.byteLength(JSON.stringify(e)) + 1 // the frame limit is in UTF-8 bytes, not UTF-16 units
         if (bytes > maxFrame && entries.length > 0) break
         entries.push(e)
       }
