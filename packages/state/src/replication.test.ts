@@ -167,6 +167,23 @@ describe('log replication over libp2p', () => {
     }
   })
 
+  it('rejects with the abort reason when its signal is aborted during a sync', async () => {
+    const controller = new AbortController()
+    const reason = new Error('caller gave up')
+    const store = createMemoryStore()
+    // Abort as soon as the first log's sync begins (after the heads came back).
+    const spy: MemoryStore = { ...store, logHead: (author) => { controller.abort(reason); return store.logHead(author) } }
+    const replicator = createLogReplicator({ components: b.node, store: spy, protocol: '/bzzz/log-test-abort/1.0.0' })
+    const server = createLogReplicator({ components: a.node, store: a.store, protocol: '/bzzz/log-test-abort/1.0.0' })
+    await server.start()
+    try {
+      await expect(replicator.sync(a.node.peerId, { signal: controller.signal })).rejects.toBe(reason)
+      expect(store.logHeads()).toEqual([])
+    } finally {
+      await server.stop()
+    }
+  })
+
   it('answers a bad request with an error frame', async () => {
     const stream = await b.node.dialProtocol(a.node.peerId, LOG_PROTOCOL)
     const { lpStream } = await import('@libp2p/utils')

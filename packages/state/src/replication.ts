@@ -39,7 +39,7 @@ export interface LogReplicator {
   /** Registers the protocol handler, so that peers can fetch the logs this peer stores. */
   start(options?: AbortOptions): Promise<void>
   stop(options?: AbortOptions): Promise<void>
-  /** Asks `peer` for its heads and fetches, verifies and stores what it has beyond ours. */
+  /** Asks `peer` for its heads and fetches, verifies and stores what it has beyond ours. Rejects with the signal's reason once aborted. */
   sync(peer: PeerId, options?: AbortOptions & { authors?: readonly string[] }): Promise<SyncResult[]>
   /** Fetches one range of one author's log from `peer`, unverified (for tools and tests). */
   fetchRange(peer: PeerId, author: string, from: number, to: number, options?: AbortOptions): Promise<{ head: LogHead, entries: unknown[] }>
@@ -204,6 +204,8 @@ export function createLogReplicator (init: ReplicatorInit): LogReplicator {
       }
       return { author, added, length: local.length }
     } catch (err) {
+      // The caller's abort ends the whole sync; it is not one log's failure.
+      if (options.signal?.aborted === true) throw options.signal.reason
       return { author, added, length: store.logHead(author).length, error: err instanceof Error ? err : new Error(String(err)) }
     }
   }
