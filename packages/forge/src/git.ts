@@ -237,7 +237,18 @@ export async function serveHttpBackend (req: IncomingMessage, res: ServerRespons
       if (rest.length > 0) res.write(rest)
     })
     child.on('error', reject)
+    // A client that goes away mid-request never ends the request body: without this the child
+    // (and the receive-pack it runs, which holds the repository's push queue) would wait for ever.
+    let exited = false
+    const abandon = (): void => {
+      if (exited) return
+      child.stdin.destroy()
+      child.kill('SIGTERM')
+    }
+    req.on('error', abandon)
+    res.on('close', () => { if (!res.writableFinished) abandon() })
     child.on('close', (code) => {
+      exited = true
       const finish = (): void => {
         if (!headersDone) {
           if (!res.headersSent) res.statusCode = 500
