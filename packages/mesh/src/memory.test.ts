@@ -1,6 +1,6 @@
 import { SchemaError, topicName, type Message } from '@bzzz/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { MeshNotStartedError, NodeIdMismatchError } from './errors.js'
+import { MeshAbortError, MeshNotStartedError, NodeIdMismatchError } from './errors.js'
 import { meshPeers, ping, sleep, waitFor } from './helpers.test.util.js'
 import { createMesh, type InvalidMessageEvent, type Mesh } from './index.js'
 import { generateNetworkKey } from './network-key.js'
@@ -163,6 +163,57 @@ describe('the mesh API', () => {
     await expect(m.publish('task_claim', ping(m, 0) as never)).rejects.toBeInstanceOf(SchemaError)
     await m.stop()
     expect(m.isStarted()).toBe(false)
+  })
+
+  it('leaves nothing running when a start is aborted while under way', async () => {
+    const m = await createMesh({ transport: 'memory' })
+    meshes.push(m)
+    const controller = new AbortController()
+    const starting = m.start({ signal: controller.signal })
+    controller.abort() // libp2p is now part-way through its start
+    await expect(starting).rejects.toBeInstanceOf(MeshAbortError)
+    expect(m.isStarted()).toBe(false)
+    expect(m.libp2p.status).toBe('stopped')
+    expect(m.getMultiaddrs()).toEqual([])
+    // And it can still be started properly afterwards.
+    await m.start()
+    expect(m.libp2p.status).toBe('started')
+    await m.stop()
+    expect(m.libp2p.status).toBe('stopped')
+  })
+
+  it('serialises overlapping starts and stops', async () => {
+    const m = await createMesh({ transport: 'memory' })
+    meshes.push(m)
+    m.subscribe('presence_ping', () => {})
+    // Two starts at once: both resolve to a running mesh (the second does not see a half-started one).
+    await Promise.all([m.start(), m.start()])
+    expect(m.isStarted()).toBe(true)
+    await m.publish('presence_ping', ping(m, 1))
+    // A stop while a start is under way wins: nothing is left running.
+    await m.stop()
+    const starting = m.start()
+    const stopping = m.stop()
+    await starting.catch(() => {})
+    await stopping
+    expect(m.isStarted()).toBe(false)
+    expect(m.libp2p.status).toBe('stopped')
+    // A start right after a stop that is still under way starts the node again.
+    await m.start()
+    const stopped = m.stop()
+    const restarted = m.start()
+    await stopped
+    await restarted
+    expect(m.isStarted()).toBe(true)
+    expect(m.libp2p.status).toBe('started')
+    await m.stop()
+  })
+
+  it('rejects an already-aborted start with MeshAbortError', async () => {
+    const m = await createMesh({ transport: 'memory' })
+    meshes.push(m)
+    await expect(m.start({ signal: AbortSignal.abort() })).rejects.toBeInstanceOf(MeshAbortError)
+    expect(m.libp2p.status).toBe('stopped')
   })
 
   it('stops delivering to a handler once it unsubscribes, and delivers to handlers added before start', async () => {

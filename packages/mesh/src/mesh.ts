@@ -153,9 +153,14 @@ function gater (allowlist: Iterable<string | PeerId> | undefined, self: PeerId):
   }
 }
 
+/** Throws `MeshAbortError` (with the signal's reason as its cause) when `signal` is aborted. */
+function throwIfAborted (signal: AbortSignal | undefined, operation: string): void {
+  if (signal?.aborted === true) throw new MeshAbortError(operation, { cause: signal.reason })
+}
+
 async function race<T> (promise: Promise<T>, signal: AbortSignal | undefined, operation: string): Promise<T> {
   if (signal === undefined) return await promise
-  signal.throwIfAborted()
+  throwIfAborted(signal, operation)
   let onAbort: (() => void) | undefined
   const aborted = new Promise<never>((_resolve, reject) => {
     onAbort = () => { reject(new MeshAbortError(operation, { cause: signal.reason })) }
@@ -278,6 +283,10 @@ class MeshImpl extends TypedEventEmitter<MeshEvents> implements Mesh {
   readonly #now: () => number
   readonly #log = logger('bzzz:mesh')
   #started = false
+  /** The start under way, if any: overlapping calls share it. */
+  #starting: Promise<void> | undefined
+  /** The stop under way, if any: a start waits for it (libp2p ignores a start while it stops). */
+  #stopping: Promise<void> | undefined
 
   constructor (cfg: ResolvedConfig, libp2p: Libp2p<MeshServices>, privateKey: PrivateKey, now: () => number) {
     super()
@@ -344,25 +353,52 @@ class MeshImpl extends TypedEventEmitter<MeshEvents> implements Mesh {
   }
 
   async start (options: AbortOptions = {}): Promise<void> {
-    options.signal?.throwIfAborted()
+    throwIfAborted(options.signal, 'mesh start')
+    if (this.#stopping !== undefined) await race(this.#stopping.catch(() => {}), options.signal, 'mesh start')
     if (this.#started) return
+    const starting = this.#starting ?? (this.#starting = this.#start())
     try {
-      await race(Promise.resolve(this.libp2p.start()), options.signal, 'mesh start')
+      await race(starting, options.signal, 'mesh start')
     } catch (err) {
-      await Promise.resolve(this.libp2p.stop()).catch(() => {})
+      // Aborted (or failed): leave nothing running. libp2p ignores a stop while it is still
+      // starting, so let the start finish first, then stop it.
+      await starting.catch(() => {})
+      await this.stop().catch(() => {})
       throw err
     }
-    for (const topic of this.#handlers.keys()) this.libp2p.services.pubsub.subscribe(this.#name(topic))
-    this.#maintainer.start()
-    this.#started = true
-    this.#log('started %p on %s', this.peerId, this.libp2p.getMultiaddrs().map((a) => a.toString()).join(', '))
+  }
+
+  async #start (): Promise<void> {
+    try {
+      await this.libp2p.start()
+      for (const topic of this.#handlers.keys()) this.libp2p.services.pubsub.subscribe(this.#name(topic))
+      this.#maintainer.start()
+      this.#started = true
+      this.#log('started %p on %s', this.peerId, this.libp2p.getMultiaddrs().map((a) => a.toString()).join(', '))
+    } finally {
+      this.#starting = undefined
+    }
   }
 
   async stop (options: AbortOptions = {}): Promise<void> {
-    options.signal?.throwIfAborted()
-    this.#started = false
-    this.#maintainer.stop()
-    await race(Promise.resolve(this.libp2p.stop()), options.signal, 'mesh stop')
+    throwIfAborted(options.signal, 'mesh stop')
+    const stopping = this.#stopping ?? (this.#stopping = this.#stop())
+    await race(stopping, options.signal, 'mesh stop')
+  }
+
+  async #stop (): Promise<void> {
+    try {
+      this.#started = false
+      this.#maintainer.stop()
+      // A start under way would finish after libp2p's stop (which ignores a starting node)
+      // and leave it running: let it finish, then stop what it started.
+      await this.#starting?.catch(() => {})
+      this.#started = false
+      this.#maintainer.stop()
+      await this.libp2p.stop()
+    } finally {
+      this.#stopping = undefined
+    }
   }
 
   isStarted (): boolean {
@@ -376,7 +412,7 @@ class MeshImpl extends TypedEventEmitter<MeshEvents> implements Mesh {
   }
 
   async publish<T extends Topic>(topic: T, message: TopicMessageMap[T], options: AbortOptions = {}): Promise<PublishResult> {
-    options.signal?.throwIfAborted()
+    throwIfAborted(options.signal, 'publish')
     if (!this.#started) throw new MeshNotStartedError('publish')
     const name = this.#name(topic)
     const type = (message as { type?: unknown }).type
@@ -451,7 +487,7 @@ export async function createMesh (init: MeshInit = {}, options: AbortOptions = {
   const privateKey = init.privateKey ??
     (init.identityPath !== undefined ? await loadOrCreateIdentity(init.identityPath, options) : await generateKeyPair('Ed25519'))
   const peerId = peerIdFromPrivateKey(privateKey)
-  options.signal?.throwIfAborted()
+  throwIfAborted(options.signal, 'createMesh')
   const libp2p = await createLibp2p<MeshServices>(libp2pOptions(cfg, init, privateKey, peerId))
   return new MeshImpl(cfg, libp2p, privateKey, init.now ?? Date.now)
 }
