@@ -1,4 +1,4 @@
-import { SchemaError, topicName, type Message } from '@bzzz/protocol'
+import { InvalidTimestampError, SchemaError, topicName, type Message } from '@bzzz/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MeshAbortError, MeshNotStartedError, NodeIdMismatchError } from './errors.js'
 import { meshPeers, ping, sleep, waitFor } from './helpers.test.util.js'
@@ -214,6 +214,26 @@ describe('the mesh API', () => {
     meshes.push(m)
     await expect(m.start({ signal: AbortSignal.abort() })).rejects.toBeInstanceOf(MeshAbortError)
     expect(m.libp2p.status).toBe('stopped')
+  })
+
+  it('refuses to publish a message that every peer would reject for its clock skew', async () => {
+    const a = await createMesh({ transport: 'memory', meshName: 'skew' })
+    const b = await createMesh({ transport: 'memory', meshName: 'skew' })
+    meshes.push(a, b)
+    a.subscribe('presence_ping', () => {})
+    const invalid: string[] = []
+    b.addEventListener('message:invalid', (e) => { invalid.push(e.detail.reason) })
+    b.subscribe('presence_ping', () => {})
+    await a.start()
+    await b.start()
+    await b.dial(a.getMultiaddrs()[0]!)
+    await waitFor('a topic mesh', () => meshPeers(a, topicName('skew', 'presence_ping')).length > 0)
+    const stale = ping(a, 1, { timestamp: new Date(Date.now() - 3600_000).toISOString() })
+    await expect(a.publish('presence_ping', stale)).rejects.toBeInstanceOf(InvalidTimestampError)
+    await sleep(500)
+    expect(invalid).toEqual([]) // never sent, so never held against us
+    expect(a.score(b.peerId)).toBeGreaterThanOrEqual(0)
+    expect(b.score(a.peerId)).toBeGreaterThanOrEqual(0)
   })
 
   it('stops delivering to a handler once it unsubscribes, and delivers to handlers added before start', async () => {

@@ -5,6 +5,7 @@ import {
   TOPICS,
   encode,
   topicName,
+  validate,
   topicOfType,
   type Message,
   type Topic,
@@ -421,6 +422,9 @@ class MeshImpl extends TypedEventEmitter<MeshEvents> implements Mesh {
         path: '/type', keyword: 'const', message: `a ${topic} message cannot have type ${JSON.stringify(type)}`
       }])
     }
+    // Every peer checks the clock skew too: a message outside it would be rejected at the first
+    // hop and counted against us, so it is refused here instead (InvalidTimestampError).
+    validate(message, { maxSkewMs: this.#cfg.maxSkewMs, now: this.#now })
     const bytes = encode(message, { maxBytes: this.#cfg.maxMessageBytes })
     const author = authorOf(message)
     if (author.value !== undefined && author.value !== this.peerId.toString()) {
