@@ -201,6 +201,16 @@ export function createClaimer (init: ClaimerInit): Claimer {
     let terminal = false
     const controller = new AbortController()
     let timer: NodeJS.Timeout | undefined
+    // Whether renewals should go on: a renewal in flight when stopRenewing() is called must not re-arm the timer.
+    let renewing = false
+    // Edits of the claim comment, one at a time and in call order: a renewal answered (or retried)
+    // after complete()'s terminal edit would otherwise turn `done` back into `claimed`.
+    let edits: Promise<unknown> = Promise.resolve()
+    const serially = async <T>(what: () => Promise<T>): Promise<T> => {
+      const next = edits.then(what, what)
+      edits = next.catch(() => {})
+      return await next
+    }
     let confirmedLocal = sentLocal
 
     const lose = (reason: ClaimLostError['reason']): ClaimLostError => {
@@ -218,6 +228,7 @@ export function createClaimer (init: ClaimerInit): Claimer {
       if (!holderValid({ updatedAt, marker: ownClaim.marker }, estimate, 0)) throw lose('expired')
     }
     const stopRenewing = (): void => {
+      renewing = false
       if (timer !== undefined) clearTimeout(timer)
       timer = undefined
     }
@@ -258,15 +269,23 @@ export function createClaimer (init: ClaimerInit): Claimer {
       leaseExpiresAt: () => updatedAt + leaseMs,
       async renew (opts = {}) {
         ensureHeld()
-        checkLocally()
-        await edit('claimed', undefined, opts)
+        await serially(async () => {
+          // Checked again in turn: a terminal edit queued before this one ends the claim.
+          ensureHeld()
+          if (terminal) throw lose('completed')
+          checkLocally()
+          await edit('claimed', undefined, opts)
+        })
       },
       startRenewing () {
-        if (timer !== undefined || terminal) return
+        if (renewing || terminal || controller.signal.aborted) return
+        renewing = true
         const tick = (delayMs: number): void => {
+          if (!renewing) return
           timer = setTimeout(() => {
+            timer = undefined
             handle.renew().then(() => { tick(renewEveryMs) }, (err: unknown) => {
-              if (err instanceof ClaimLostError) return
+              if (err instanceof ClaimLostError || !renewing) return
               // Retried soon; the lease check in renew() decides when it is too late.
               client.log.warn(`renewing claim ${own.id} on ${repo}#${issue} failed: ${(err as Error).message}`)
               tick(Math.max(100, Math.min(30_000, Math.floor(renewEveryMs / 4))))
@@ -300,10 +319,14 @@ export function createClaimer (init: ClaimerInit): Claimer {
       },
       async complete (state, resultUrl, opts = {}) {
         ensureHeld()
-        checkLocally()
         stopRenewing()
-        await edit(state, resultUrl, opts)
-        terminal = true
+        await serially(async () => {
+          ensureHeld()
+          if (terminal) throw lose('completed')
+          checkLocally()
+          await edit(state, resultUrl, opts)
+          terminal = true
+        })
         await statusWrite(repo, async () => await client.request('POST /repos/{owner}/{repo}/issues/{issue_number}/labels', { ...ref, issue_number: issue, labels: [state === 'done' ? labels.done : labels.failed] }, { scope, signal: opts.signal, retry: true }))
         await statusWrite(repo, async () => await client.request('DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}', { ...ref, issue_number: issue, name: labels.claimed }, { scope, signal: opts.signal }))
         lose('completed')

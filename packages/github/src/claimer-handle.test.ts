@@ -1,0 +1,79 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { parseClaimMarker } from './claim.js'
+import { createClaimer, type ClaimHandle, type ClaimOutcome } from './claimer.js'
+import type { GitHubClient } from './client.js'
+import { issues, startForge, until, type Fixture } from './fixtures.test.util.js'
+
+function won (r: ClaimOutcome): ClaimHandle {
+  if (r.outcome !== 'won') throw new Error(`expected to win, lost: ${JSON.stringify(r)}`)
+  return r.claim
+}
+
+/** A client whose requests pass through `before` first (to hold or watch them). */
+function intercepted (client: GitHubClient, before: (route: string) => Promise<void> | void): GitHubClient {
+  const request = (async (route: string, params: unknown, options?: unknown) => {
+    await before(route)
+    return await (client.request as (r: string, p: unknown, o?: unknown) => Promise<unknown>)(route, params, options)
+  }) as GitHubClient['request']
+  return { ...client, request, login: client.login, requestCounts: client.requestCounts, scopeCounts: client.scopeCounts, redact: client.redact, gitEnv: client.gitEnv, log: client.log }
+}
+
+/** Holds every PATCH of a claim comment until `open()` is called. */
+function gatedEdits (): { before: (route: string) => Promise<void>, edits: string[], open: () => void } {
+  const edits: string[] = []
+  let open: () => void = () => {}
+  const gate = new Promise<void>((resolve) => { open = resolve })
+  return {
+    edits,
+    open: () => { open() },
+    before: async (route) => {
+      if (!route.startsWith('PATCH /repos/{owner}/{repo}/issues/comments/')) return
+      edits.push(route)
+      if (edits.length === 1) await gate
+    }
+  }
+}
+
+describe('a claim handle', () => {
+  let fx: Fixture | undefined
+  afterEach(async () => { await fx?.close(); fx = undefined })
+
+  const start = async (): Promise<Fixture> => await startForge({
+    users: ['alice'],
+    repos: [{ owner: 'alice', name: 'tasks', files: { 'README.md': '# tasks\n' }, labels: ['bzzz'], issues: issues(2, 'alice') }]
+  })
+  const claimState = async (client: GitHubClient, issue: number): Promise<Array<string | undefined>> => {
+    const cs = await client.request('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', { owner: 'alice', repo: 'tasks', issue_number: issue })
+    return cs.data.map((c) => parseClaimMarker(c.body)?.state)
+  }
+
+  it('stopRenewing() during a renewal in flight stops the renewals', async () => {
+    fx = await start()
+    const alice = await fx.client('alice')
+    const g = gatedEdits()
+    const claim = won(await createClaimer({ client: intercepted(alice, g.before), node: 'n1', settleMs: 50, leaseMs: 60_000, renewEveryMs: 100, setStatus: false }).claim('alice/tasks', 1))
+    claim.startRenewing()
+    await until(() => g.edits.length === 1)
+    claim.stopRenewing()
+    g.open()
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    expect(g.edits).toHaveLength(1)
+  }, 30_000)
+
+  it('a renewal in flight when complete() is called cannot turn the claim back from done to claimed', async () => {
+    fx = await start()
+    const alice = await fx.client('alice')
+    const g = gatedEdits()
+    const claim = won(await createClaimer({ client: intercepted(alice, g.before), node: 'n1', settleMs: 50, leaseMs: 60_000, setStatus: false }).claim('alice/tasks', 1))
+    const renewal = claim.renew()
+    await until(() => g.edits.length === 1)
+    const completion = claim.complete('done', 'https://example.test/pr/1')
+    // Let complete() send its edit if it would, before the renewal's edit goes through.
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    g.open()
+    await renewal
+    await completion
+    expect(await claimState(alice, 1)).toEqual(['done'])
+    expect(claim.signal.aborted).toBe(true)
+  }, 30_000)
+})
