@@ -76,4 +76,17 @@ describe('a claim handle', () => {
     expect(await claimState(alice, 1)).toEqual(['done'])
     expect(claim.signal.aborted).toBe(true)
   }, 30_000)
+
+  it('a claim aborted after it won (while setting status) is withdrawn, not left holding the issue', async () => {
+    fx = await start()
+    const alice = await fx.client('alice')
+    const ac = new AbortController()
+    const client = intercepted(alice, (route) => {
+      if (route === 'POST /repos/{owner}/{repo}/issues/{issue_number}/labels') ac.abort()
+    })
+    await expect(createClaimer({ client, node: 'n1', settleMs: 50, leaseMs: 60_000 }).claim('alice/tasks', 2, { signal: ac.signal })).rejects.toThrow()
+    expect(await claimState(alice, 2)).toEqual([])
+    // And the issue can be claimed at once by someone else.
+    won(await createClaimer({ client: alice, node: 'n2', settleMs: 50, leaseMs: 60_000, setStatus: false }).claim('alice/tasks', 2))
+  }, 30_000)
 })

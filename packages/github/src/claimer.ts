@@ -353,11 +353,18 @@ export function createClaimer (init: ClaimerInit): Claimer {
       }
     }
 
-    await statusWrite(repo, async () => await client.request('POST /repos/{owner}/{repo}/issues/{issue_number}/labels', { ...ref, issue_number: issue, labels: [labels.claimed] }, { scope, signal, retry: true }))
-    await statusWrite(repo, async () => {
-      const login = await client.login({ signal })
-      await client.request('POST /repos/{owner}/{repo}/issues/{issue_number}/assignees', { ...ref, issue_number: issue, assignees: [login] }, { scope, signal, retry: true })
-    })
+    try {
+      await statusWrite(repo, async () => await client.request('POST /repos/{owner}/{repo}/issues/{issue_number}/labels', { ...ref, issue_number: issue, labels: [labels.claimed] }, { scope, signal, retry: true }))
+      await statusWrite(repo, async () => {
+        const login = await client.login({ signal })
+        await client.request('POST /repos/{owner}/{repo}/issues/{issue_number}/assignees', { ...ref, issue_number: issue, assignees: [login] }, { scope, signal, retry: true })
+      })
+    } catch (err) {
+      // Aborted (or failed otherwise) after winning: the caller gets no handle, so nobody would
+      // renew or release this claim, and the issue would stay taken for a whole lease.
+      await handle.release().catch(() => {})
+      throw err
+    }
     return { outcome: 'won', claim: handle }
   }
 
