@@ -81,6 +81,7 @@ beforeAll(async () => {
   await script('claude', `echo run >> "${dir}/claude.calls"\necho "1.0.67 (Claude Code)"`)
   await script('gemini', 'exec sleep 1000')
   await script('codex', 'echo "boom" >&2\nexit 2')
+  await script('sleepy', 'sleep 0.3\necho "sleepy 2.1.0"')
   await script('slow', `echo $$ > "${dir}/slow.pid"\nexec sleep 1000`)
   await startOllama()
 })
@@ -223,6 +224,16 @@ describe('createCapabilityDetector', () => {
     const p = d.refresh({ probes: ['clis'], signal: controller.signal })
     controller.abort(new Error('caller gave up'))
     await expect(p).rejects.toThrow('caller gave up')
+  })
+
+  it('a second start while the first is probing resolves only once the snapshot is complete', async () => {
+    const d = make({ clis: ['sleepy'] })
+    const first = d.start()
+    await d.start()
+    expect(d.running).toBe(true)
+    expect(d.snapshot().probedAt).toBeGreaterThan(0)
+    expect(d.snapshot().clis).toMatchObject([{ name: 'sleepy', available: true, version: '2.1.0' }])
+    await first
   })
 
   it('can start after a start the caller aborted', async () => {

@@ -165,6 +165,7 @@ class DefaultCapabilityDetector extends TypedEventEmitter<CapabilityDetectorEven
   private timers: NodeJS.Timeout[] = []
   private keepAliveTimer: NodeJS.Timeout | undefined
   private started = false
+  private starting: Promise<void> | undefined
   private stopped = false
 
   constructor (init: CapabilityDetectorInit, components: CapabilityDetectorComponents) {
@@ -229,14 +230,21 @@ class DefaultCapabilityDetector extends TypedEventEmitter<CapabilityDetectorEven
   }
 
   async start (options: AbortOptions = {}): Promise<void> {
+    // A start already under way: wait for it (the snapshot is complete only when it ends);
+    // if it failed (its caller aborted it), start afresh.
+    while (this.starting !== undefined) await raceSignal(this.starting, options.signal)
     if (this.stopped) throw new DetectorStoppedError()
     if (this.started) return
     this.started = true
+    const first = this.refresh(options)
+    this.starting = first.then(() => {}, () => {}) // only says when it ended; `started` says how
     try {
-      await this.refresh(options)
+      await first
     } catch (err) {
       this.started = false
       throw err
+    } finally {
+      this.starting = undefined
     }
     if (this.stopped) return
     this.reported = structuredClone(this.state)
