@@ -1,6 +1,6 @@
 import { InvalidTimestampError, SchemaError, topicName, type Message } from '@bzzz/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { MeshAbortError, MeshNotStartedError, NodeIdMismatchError } from './errors.js'
+import { InvalidMeshOptionError, MeshAbortError, MeshNotStartedError, NodeIdMismatchError } from './errors.js'
 import { meshPeers, ping, sleep, waitFor } from './helpers.test.util.js'
 import { createMesh, type InvalidMessageEvent, type Mesh } from './index.js'
 import { generateNetworkKey } from './network-key.js'
@@ -131,6 +131,17 @@ describe('a private in-process mesh', () => {
     expect(a.getPeers().map(String)).toEqual([b.peerId.toString()])
     expect(stranger.getPeers()).toEqual([])
     expect(otherKey.getPeers()).toEqual([])
+  })
+
+  it('refuses a network key that is not a swarm key, without echoing it', async () => {
+    const secret = '/key/swarm/psk/1.0.0/\n/base16/\n' + 'ab'.repeat(31) // one byte short
+    for (const networkKey of [secret, new TextEncoder().encode(secret), 'hunter2']) {
+      const err = await createMesh({ transport: 'memory', networkKey }).catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(InvalidMeshOptionError)
+      expect(err).toMatchObject({ code: 'ERR_INVALID_MESH_OPTION', option: 'networkKey' })
+      expect((err as Error).message).not.toContain('abab')
+      expect((err as Error).message).not.toContain('hunter2')
+    }
   })
 
   it('lets in only allowlisted peers', async () => {

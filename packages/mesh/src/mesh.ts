@@ -245,7 +245,15 @@ function libp2pOptions (cfg: ResolvedConfig, init: MeshInit, privateKey: Private
   let connectionProtector: Libp2pOptions['connectionProtector']
   if (init.networkKey !== undefined) {
     const psk = typeof init.networkKey === 'string' ? new TextEncoder().encode(init.networkKey) : init.networkKey
-    connectionProtector = preSharedKey({ psk })
+    const protector = preSharedKey({ psk })
+    connectionProtector = protector
+    try {
+      // Decodes the key now, so that a bad one is an option error here and not a plain Error
+      // out of createLibp2p. The message never echoes the key.
+      protector()
+    } catch {
+      throw new InvalidMeshOptionError('networkKey', 'not a swarm key (`/key/swarm/psk/1.0.0/`, `/base16/`, 64 hex digits, one a line; see generateNetworkKey())')
+    }
   }
 
   return {
