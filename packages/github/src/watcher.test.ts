@@ -1,6 +1,6 @@
 import { encode, validate, type TaskBroadcastMessage } from '@bzzz/protocol'
 import { afterEach, describe, expect, it } from 'vitest'
-import { GitHubRequestError } from './errors.js'
+import { ConfigError, GitHubRequestError } from './errors.js'
 import { startForge, until, type Fixture } from './fixtures.test.util.js'
 import { createWatcher, type Watcher, type WebhookReceiver } from './watcher.js'
 
@@ -141,6 +141,13 @@ describe('watcher against the forge', () => {
     unheard.start()
     await until(() => errors.length >= 3 && warnings.length >= 3)
     expect(errors.every((e) => e instanceof GitHubRequestError && e.status === 404)).toBe(true)
+  }, 30_000)
+
+  it('polling a repository it does not watch fails with a typed error', async () => {
+    fx = await setup()
+    const watcher = createWatcher({ client: await fx.client('bob'), node: 'n', repos: ['alice/tasks'] })
+    watchers.push(watcher)
+    await expect(watcher.poll('alice/other')).rejects.toBeInstanceOf(ConfigError)
   }, 30_000)
 
   it('a huge multi-byte issue still makes a valid broadcast under the size cap', async () => {

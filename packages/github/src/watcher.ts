@@ -6,7 +6,7 @@ import type { GitHubClient } from './client.js'
 import {
   eligibility, labelNames, observeIssue, type EligibilityInit, type IssueChange, type IssueLike, type KnownIssue
 } from './eligibility.js'
-import { GitHubRequestError } from './errors.js'
+import { ConfigError, GitHubRequestError } from './errors.js'
 import { nextPage, parseRepo, sleep } from './util.js'
 
 export interface WatcherInit extends EligibilityInit {
@@ -133,7 +133,7 @@ class WatcherImpl extends EventEmitter<WatcherEvents> implements Watcher {
       return all.flat()
     }
     const st = this.repos.get(repo)
-    if (st === undefined) throw new Error(`not watching ${repo}`)
+    if (st === undefined) throw new ConfigError(`not watching ${JSON.stringify(repo.slice(0, 200))}`)
     // One poll per repository at a time; a concurrent caller shares it.
     st.polling ??= this.pollRepo(repo, st, options.signal).finally(() => { st.polling = undefined })
     return await st.polling
