@@ -264,6 +264,19 @@ describe('createCapabilityDetector', () => {
     await d.stop() // twice is fine
   })
 
+  it('stop waits for probes only as long as its signal allows', async () => {
+    // A memory reading that never answers (the abort cannot reach it).
+    let asked = false
+    const d = make({ clis: [] }, { memory: async () => { asked = true; return await new Promise(() => {}) } })
+    const p = d.refresh({ probes: [] })
+    await until(() => asked)
+    const gaveUp = new Error('stop took too long')
+    await expect(d.stop({ signal: AbortSignal.timeout(200) })).rejects.toThrow(/timed? ?out|aborted/i)
+    await expect(d.stop({ signal: AbortSignal.abort(gaveUp) })).resolves.toBeUndefined() // already stopped
+    expect(d.running).toBe(false)
+    void p.catch(() => {})
+  })
+
   it.each<[string, Partial<CapabilityDetectorInit>]>([
     ['nodeId', { nodeId: '' }],
     ['nodeId', { nodeId: 'x'.repeat(129) }],

@@ -258,14 +258,15 @@ class DefaultCapabilityDetector extends TypedEventEmitter<CapabilityDetectorEven
     this.armKeepAlive()
   }
 
-  async stop (_options: AbortOptions = {}): Promise<void> {
+  async stop (options: AbortOptions = {}): Promise<void> {
     if (this.stopped) return
     this.stopped = true
     for (const t of this.timers) clearInterval(t)
     this.timers = []
     clearTimeout(this.keepAliveTimer)
     this.controller.abort(new DetectorStoppedError())
-    await Promise.allSettled([...this.inflight.values()])
+    // Stopped already; the signal only bounds the wait for probes that ignore the abort.
+    await raceSignal(Promise.allSettled([...this.inflight.values()]), options.signal)
   }
 
   async refresh (options: RefreshOptions = {}): Promise<CapabilitySnapshot> {
@@ -284,6 +285,8 @@ class DefaultCapabilityDetector extends TypedEventEmitter<CapabilityDetectorEven
   private async run (kind: ProbeKind | 'load'): Promise<void> {
     const running = this.inflight.get(kind)
     if (running !== undefined) { await running; return }
+    // A refresh that was under way when the detector stopped starts nothing new (stop no longer waits for it).
+    if (this.stopped) throw new DetectorStoppedError()
     const p = this.probe(kind).finally(() => { this.inflight.delete(kind) })
     this.inflight.set(kind, p)
     await p
