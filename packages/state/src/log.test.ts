@@ -17,6 +17,7 @@ import {
   LogVerificationError
 } from './log-errors.js'
 import { createSignedLog, logEntryForMessage, logEntryHash, LogConflictError, verifyLog, verifyLogEntries, type LogEntry, type SignedLog } from './log.js'
+import type { JsonValue } from './canonical.js'
 import { createMemoryStore } from './memory-store.js'
 
 let key: PrivateKey
@@ -145,6 +146,12 @@ describe('signed log', () => {
     const forged = await resign({ ...entries[6]!, seq: 7, prev: entries[6]!.hash, type: 'task_completed', payload: { task: 'x' } }, otherKey)
     await expect(verifyLogEntries(log.author, [forged], { after: { length: 7, hash: entries[6]!.hash } })).rejects.toBeInstanceOf(LogSignatureError)
     await expect(verifyLog(forger, entries)).rejects.toBeInstanceOf(LogAuthorError)
+  })
+
+  it('verifies what it appends, whatever the JSON payload, null included', async () => {
+    const l = createSignedLog({ privateKey: key, store: createMemoryStore() })
+    for (const payload of [null, 0, '', false, [], {}, { nested: [null] }] as JsonValue[]) await l.append('task_progress', payload)
+    await expect(l.verify()).resolves.toMatchObject({ length: 7 })
   })
 
   it('accepts a signature only in its canonical base64 spelling', async () => {

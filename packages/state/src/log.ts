@@ -124,12 +124,12 @@ function shapeProblem (e: unknown): string | undefined {
   if (typeof x.type !== 'string' || !TYPE_RE.test(x.type)) return 'type is not 1-64 characters of [a-z0-9_.-]'
   if (typeof x.hash !== 'string' || !HEX64.test(x.hash)) return 'hash is not 64 hex digits'
   if (typeof x.signature !== 'string' || x.signature.length > 200) return 'signature is not a string'
+  if (x.payload === undefined) return 'payload is missing'
   try {
-    canonicalJson(x.payload ?? undefined)
+    canonicalJson(x.payload) // null is a payload like any other JSON value
   } catch (err) {
     return err instanceof NotCanonicalError ? `payload ${err.message}` : 'payload is not JSON'
   }
-  if (x.payload === undefined) return 'payload is missing'
   return undefined
 }
 
