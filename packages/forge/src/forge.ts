@@ -140,6 +140,7 @@ export interface Forge {
   /** Answer every REST request with a rate limit for `durationMs`. */
   burstRateLimit: (kind: 'primary' | 'secondary', durationMs: number) => void
   addUser: (user: SeedUser) => UserRecord
+  /** `signal` is checked before the repository is created; once begun, creation completes. */
   addRepo: (repo: SeedRepo, options?: { signal?: AbortSignal }) => Promise<RepoRecord>
   createIssue: (owner: string, repo: string, issue: SeedIssue) => IssueRecord
   addWebhook: (owner: string, repo: string, hook: WebhookInit) => number
@@ -1036,7 +1037,11 @@ export async function createForge (init: ForgeInit = {}): Promise<Forge> {
     rateLimitUsage: (login) => limiter.primary(login?.toLowerCase()),
     burstRateLimit: (kind, durationMs) => { faults.burst(kind, now() + durationMs) },
     addUser: (u) => state.addUser(u),
-    addRepo: async (r) => await createRepoOnDisk(r),
+    addRepo: async (r, options = {}) => {
+      // Checked before anything is made: once begun, a repository is created in full (never half).
+      options.signal?.throwIfAborted()
+      return await createRepoOnDisk(r)
+    },
     createIssue: (owner, repo, i) => seedIssue(state.repo(owner, repo), i),
     addWebhook: (owner, repo, hook) => webhooks.add(state.repo(owner, repo).key, hook),
     removeWebhook: (id) => { webhooks.remove(id) },

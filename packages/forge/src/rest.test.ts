@@ -94,6 +94,11 @@ describe('REST API through @octokit/core + plugin-rest-endpoint-methods', () => 
     expect(await status(alice.rest.issues.create({ ...repo, title: '' }))).toBe(422)
   })
 
+  it('addRepo() with an aborted signal creates nothing', async () => {
+    await expect(forge.addRepo({ owner: 'org', name: 'never' }, { signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'AbortError' })
+    expect(forge.state.findRepo('org', 'never')).toBeUndefined()
+  })
+
   it('filters issue lists by state, labels (all must match), assignee, since, sort and direction', async () => {
     const r = { owner: 'org', repo: 'filters' }
     await forge.addRepo({ owner: 'org', name: 'filters', permissions: { alice: 'write', bob: 'read' }, labels: ['a', 'b'] })
