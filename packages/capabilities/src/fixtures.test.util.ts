@@ -66,20 +66,23 @@ export const statusArb: fc.Arbitrary<PeerStatus> = fc.constantFrom('idle', 'busy
 export const modelNameArb = fc.constantFrom('llama3', 'llama3:latest', 'llama3:8b', 'mistral:latest', 'qwen2.5-coder:7b', 'hf.co/bartowski/Qwen:Q4_K_M', 'deepseek-r1:latest', 'gemma3')
 export const cliNameArb = fc.constantFrom('claude', 'gemini', 'codex', 'opencode', 'ollama', 'aider', 'claude-cli', 'gemini-cli')
 
-/** GPUs whose memory figures agree with each other (free = total − used), or are partly unknown. */
+/**
+ * GPUs whose memory figures are known or partly unknown. As nvidia-smi reports them, free may
+ * be less than total − used: the driver reserves some memory (a few hundred MiB on an H100).
+ */
 export const gpuArb: fc.Arbitrary<GpuInfo> = fc.record({
   name: fc.string({ maxLength: 40 }),
   util: fc.option(percent, { nil: undefined }),
-  mem: fc.option(fc.tuple(fc.integer({ min: 1, max: 200_000 }), fc.double({ min: 0, max: 1, noNaN: true }), fc.boolean()), { nil: undefined })
+  mem: fc.option(fc.tuple(fc.integer({ min: 1, max: 200_000 }), fc.double({ min: 0, max: 1, noNaN: true }), fc.boolean(), fc.nat(600)), { nil: undefined })
 }).map(({ name, util, mem }) => {
   const g: GpuInfo = { name, source: 'nvidia-smi' }
   if (util !== undefined) g.util = util
   if (mem !== undefined) {
-    const [total, frac, known] = mem
+    const [total, frac, known, reserved] = mem
     g.memTotalMb = total
     if (known) {
       g.memUsedMb = Math.round(total * frac)
-      g.memFreeMb = total - g.memUsedMb
+      g.memFreeMb = Math.max(0, total - g.memUsedMb - reserved)
     }
   }
   return g

@@ -62,7 +62,10 @@ export function toCapabilitiesMessage (s: CapabilitySnapshot, options: ToMessage
     const out: Gpu = { name: cut(g.name, MAX_NAME) }
     if (g.util !== undefined) out.util = percent(g.util)
     if (g.memTotalMb !== undefined) out.mem_total_mb = mb(g.memTotalMb)
-    const used = g.memUsedMb ?? (g.memTotalMb !== undefined && g.memFreeMb !== undefined ? g.memTotalMb - g.memFreeMb : undefined)
+    // The message has no free figure: peers read free as total − used. Where free is known, send
+    // total − free as used (it counts the memory the driver reserves), so that they compute the
+    // same free memory as this peer's snapshot and `satisfies` answers alike on both.
+    const used = g.memTotalMb !== undefined && g.memFreeMb !== undefined ? Math.max(0, g.memTotalMb - g.memFreeMb) : g.memUsedMb
     if (used !== undefined) out.mem_used_mb = mb(used)
     return out
   })
