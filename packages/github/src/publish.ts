@@ -63,13 +63,15 @@ export interface Publisher {
   reportFailure: (claim: ClaimHandle, report: FailureReport) => Promise<Published>
 }
 
+interface ForkJob { promise: Promise<ForkInfo>, controller: AbortController, waiters: number, settled: boolean }
+
 interface PullData { number: number, html_url: string, head: { label: string, ref: string } }
 
 export function createPublisher (init: PublisherInit): Publisher {
   const client = init.client
   const settleMs = init.settleMs ?? 2000
   const maxLog = init.maxLogChars ?? 20_000
-  const forks = new Map<string, Promise<ForkInfo>>()
+  const forks = new Map<string, ForkJob>()
 
   const waitReady = async (fork: ForkInfo, scope: string, fresh: boolean, signal?: AbortSignal): Promise<void> => {
     const timeout = init.forkReadyTimeoutMs ?? 300_000
@@ -94,13 +96,18 @@ export function createPublisher (init: PublisherInit): Publisher {
   }
 
   const ensureFork = async (upstream: string, options: { scope?: string, signal?: AbortSignal } = {}): Promise<ForkInfo> => {
-    let p = forks.get(upstream)
-    if (p === undefined) {
+    options.signal?.throwIfAborted()
+    let job = forks.get(upstream)
+    if (job === undefined) {
       const ref = parseRepo(upstream)
       const scope = options.scope ?? `fork:${upstream}`
-      p = (async () => {
+      // Shared by every caller: it stops only when all of them have given up, so that one
+      // task's abort (e.g. its claim was lost) does not fail another task's fork.
+      const controller = new AbortController()
+      const signal = controller.signal
+      const promise = (async () => {
         // POST /forks is idempotent on GitHub (an existing fork is returned), so it may be retried.
-        const res = await client.request('POST /repos/{owner}/{repo}/forks', { ...ref }, { scope, signal: options.signal, retry: true })
+        const res = await client.request('POST /repos/{owner}/{repo}/forks', { ...ref }, { scope, signal, retry: true })
         const d = res.data as { name: string, full_name: string, owner: { login: string }, default_branch?: string, clone_url?: string, created_at?: string }
         const createdAt = d.created_at === undefined ? NaN : Date.parse(d.created_at)
         const fresh = Number.isNaN(createdAt) || (res.serverTime ?? Date.now()) - createdAt < 10_000
@@ -111,13 +118,37 @@ export function createPublisher (init: PublisherInit): Publisher {
           defaultBranch: d.default_branch ?? 'main',
           cloneUrl: d.clone_url ?? `${client.gitBaseUrl}/${d.full_name}.git`
         }
-        await waitReady(fork, scope, fresh, options.signal)
+        await waitReady(fork, scope, fresh, signal)
         return fork
       })()
-      forks.set(upstream, p)
-      p.catch(() => { forks.delete(upstream) })
+      const created: ForkJob = { promise, controller, waiters: 0, settled: false }
+      job = created
+      forks.set(upstream, created)
+      promise.then(() => { created.settled = true }, () => {
+        created.settled = true
+        if (forks.get(upstream) === created) forks.delete(upstream)
+      })
     }
-    return await p
+    const mine = job
+    mine.waiters++
+    const callerSignal = options.signal
+    let onAbort: (() => void) | undefined
+    try {
+      if (callerSignal === undefined) return await mine.promise
+      return await new Promise<ForkInfo>((resolve, reject) => {
+        onAbort = () => { reject(callerSignal.reason) }
+        callerSignal.addEventListener('abort', onAbort, { once: true })
+        mine.promise.then(resolve, reject)
+      })
+    } finally {
+      if (onAbort !== undefined) callerSignal?.removeEventListener('abort', onAbort)
+      mine.waiters--
+      if (mine.waiters === 0 && !mine.settled && callerSignal?.aborted === true) {
+        // Nobody waits any more: stop polling, and let the next caller start afresh.
+        if (forks.get(upstream) === mine) forks.delete(upstream)
+        mine.controller.abort(callerSignal.reason)
+      }
+    }
   }
 
   const openPullRequest = async (claim: ClaimHandle, pr: PullRequestInit): Promise<Published> => {

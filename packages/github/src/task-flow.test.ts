@@ -201,6 +201,28 @@ describe('a task against the forge', () => {
     dirs.push(await pushBranch(a.cloneUrl, 'ready-check', carol.gitEnv()))
   }, 30_000)
 
+  it('one caller giving up on a fork does not fail another caller waiting for the same fork', async () => {
+    fx = await startForge({
+      users: ['alice', 'carol'],
+      forkDelayMs: 1000,
+      repos: [{ owner: 'alice', name: 'tasks', files: { 'README.md': '# tasks\n' } }]
+    })
+    const publisher = createPublisher({ client: await fx.client('carol'), forkPollMs: 100 })
+    const quitter = new AbortController()
+    const first = publisher.ensureFork('alice/tasks', { signal: quitter.signal })
+    const second = publisher.ensureFork('alice/tasks')
+    setTimeout(() => { quitter.abort() }, 200)
+    await expect(first).rejects.toMatchObject({ name: 'AbortError' })
+    await expect(second).resolves.toMatchObject({ fullName: 'carol/tasks' })
+    // And when every caller gives up, the next one starts afresh rather than inheriting an abort.
+    const gone = new AbortController()
+    const p2 = createPublisher({ client: await fx.client('carol'), forkPollMs: 100 })
+    const a = p2.ensureFork('alice/tasks', { signal: gone.signal })
+    gone.abort()
+    await expect(a).rejects.toMatchObject({ name: 'AbortError' })
+    await expect(p2.ensureFork('alice/tasks')).resolves.toMatchObject({ fullName: 'carol/tasks' })
+  }, 30_000)
+
   it('the token appears in no error, stack, serialisation or log line', async () => {
     fx = await startForge({
       users: ['alice'],
