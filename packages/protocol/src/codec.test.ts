@@ -126,6 +126,15 @@ describe('decode', () => {
     expect(params.issues[0]?.path).toBe('/params/x/0')
   })
 
+  it('finds a non-finite number in params at any depth', () => {
+    for (const depth of [1, 63, 64, 65, 200, 20_000]) {
+      const nested = '['.repeat(depth) + '1e999' + ']'.repeat(depth)
+      const text = `{"type":"task","task_id":"#1","repo":"a/b","issue_url":"u","model":"m","input":"i","params":{"x":${nested}},"timestamp":"2025-07-12T02:10:05Z"}`
+      const err = rejects(text, SchemaError) as SchemaError
+      expect(err.issues[0]?.path).toBe('/params/x' + '/0'.repeat(depth))
+    }
+  })
+
   it('decodeTopic refuses a message of another topic', () => {
     expect(() => decodeTopic('task_claim', SEED_SAMPLES.task_result)).toThrow(SchemaError)
   })

@@ -61,13 +61,43 @@ function schemaIssues (validator: Validator<Record<never, never>, TSchema>, valu
   return issues.length > 0 ? issues : [{ path: '', keyword: 'schema', message: 'does not match the schema' }]
 }
 
-/** Finite numbers only: JSON has no NaN or Infinity, and `1e999` parses to Infinity. */
-function nonFiniteIssues (value: unknown, path: string, out: SchemaIssue[], depth = 0): void {
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) out.push({ path, keyword: 'type', message: 'must be a finite number' })
-  } else if (depth < 64 && typeof value === 'object' && value !== null) {
-    for (const [k, v] of Object.entries(value)) {
-      nonFiniteIssues(v, `${path}/${k.replaceAll('~', '~0').replaceAll('/', '~1')}`, out, depth + 1)
+interface Frame { value: unknown, key: string, parent: Frame | undefined }
+
+function pathOf (frame: Frame): string {
+  const keys: string[] = []
+  for (let f: Frame | undefined = frame; f !== undefined; f = f.parent) keys.push(f.key)
+  return keys.reverse().join('')
+}
+
+/**
+ * Finite numbers only: JSON has no NaN or Infinity, and `1e999` parses to Infinity. Walks
+ * iteratively (a 64 KiB message can nest tens of thousands deep), builds a path only for a
+ * problem found, and ends on a cycle (a value built in code may hold one).
+ */
+function nonFiniteIssues (value: unknown, path: string, out: SchemaIssue[]): void {
+  const stack: Frame[] = [{ value, key: path, parent: undefined }]
+  // Parsed JSON has no cycles and params are small: track visited objects only once the walk
+  // grows long, which still ends any cycle (each of its objects is then visited once more at most).
+  let budget = 1024
+  let seen: WeakSet<object> | undefined
+  while (stack.length > 0) {
+    const frame = stack.pop() as Frame
+    const v = frame.value
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) out.push({ path: pathOf(frame), keyword: 'type', message: 'must be a finite number' })
+    } else if (typeof v === 'object' && v !== null) {
+      if (seen !== undefined) {
+        if (seen.has(v)) continue
+        seen.add(v)
+      } else if (--budget === 0) {
+        seen = new WeakSet()
+      }
+      const entries = Object.entries(v)
+      // Pushed in reverse so that problems are reported in document order.
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [k, child] = entries[i] as [string, unknown]
+        stack.push({ value: child, key: `/${k.replaceAll('~', '~0').replaceAll('/', '~1')}`, parent: frame })
+      }
     }
   }
 }
