@@ -296,6 +296,17 @@ describe('help', () => {
     expect(ledger.help(KEY, T0 + 2100)[0]).toMatchObject({ status: 'accepted', acceptedNode: 'best' })
   })
 
+  it('links an acceptance without request_id to the request it accepts', () => {
+    const ledger = createLedger({ help: { collectMs: 1000, timeoutMs: 20_000 } })
+    for (const n of ['req', 'helper']) ledger.observe(ping(n, T0), T0)
+    ledger.observe(helpRequest('#42', 'req', T0), T0)
+    ledger.observe(helpResponse('#42', 'helper', T0 + 300, { to_node: 'req' }), T0 + 300)
+    expect(ledger.help(KEY, T0 + 1000)).toMatchObject([{ status: 'matched', offers: [{ node: 'helper' }] }])
+    // The requester publishes its request again, now, with the accepted node.
+    ledger.observe(helpRequest('#42', 'req', T0 + 1500, { accepted_node: 'helper' }), T0 + 1500)
+    expect(ledger.help(KEY, T0 + 1500)).toMatchObject([{ requestId: `req@${ts(T0)}`, status: 'accepted', acceptedNode: 'helper' }])
+  })
+
   it('times out when nobody usable answers, and ignores offers from dead peers', () => {
     const ledger = createLedger({ help: { collectMs: 1000, timeoutMs: 20_000 } })
     ledger.observe(helpRequest('#42', 'req', T0, { requirements: { gpu: true } }), T0)

@@ -376,8 +376,21 @@ class LedgerImpl implements Ledger {
     const s = this.state(key)
     if (s === undefined) return []
     const byId = new Map<string, TaskHelpRequestMessage[]>()
+    const idless = s.helpRequests.filter((r) => r.request_id === undefined && r.accepted_node === undefined)
     for (const r of s.helpRequests) {
-      const id = helpRequestId(r)
+      let id = helpRequestId(r)
+      if (r.request_id === undefined && r.accepted_node !== undefined) {
+        // Without a request_id, an acceptance (sent later, so with a later timestamp) answers
+        // the requester's latest id-less request at or before it; otherwise it would stand
+        // alone and leave that request `matched` for ever.
+        const at = timeOf(r.timestamp)
+        let target: TaskHelpRequestMessage | undefined
+        for (const q of idless) {
+          const t = timeOf(q.timestamp)
+          if (q.from_node === r.from_node && t <= at && (target === undefined || t > timeOf(target.timestamp))) target = q
+        }
+        if (target !== undefined) id = helpRequestId(target)
+      }
       byId.set(id, [...(byId.get(id) ?? []), r])
     }
     const info = (node: string): HelperInfo | undefined => {
