@@ -153,6 +153,26 @@ describe('encode', () => {
   })
 })
 
+describe('encode of values JSON cannot carry', () => {
+  const task = { ...(JSON.parse(SEED_SAMPLES.task_broadcast) as Record<string, unknown>) }
+
+  it('throws a SchemaError, not a TypeError, for a BigInt or a cycle in params', () => {
+    const cyclic: Record<string, unknown> = {}
+    cyclic.self = cyclic
+    for (const params of [{ n: 1n }, cyclic]) {
+      expect(() => encode({ ...task, params } as Message)).toThrow(SchemaError)
+    }
+  })
+
+  it('terminates on a cycle that holds a non-finite number', () => {
+    const cyclic: Record<string, unknown> = { bad: Number.POSITIVE_INFINITY }
+    cyclic.self = [cyclic]
+    const err = (() => { try { encode({ ...task, params: cyclic } as Message) } catch (e) { return e } })() as SchemaError
+    expect(err).toBeInstanceOf(SchemaError)
+    expect(err.issues.map((i) => i.path)).toContain('/params/bad')
+  })
+})
+
 describe('topic names', () => {
   it('carry the mesh name and version and parse back', () => {
     expect(topicName('lab', 'task_claim')).toBe('bzzz/lab/1/task_claim')

@@ -218,8 +218,15 @@ export function decodeTopic<T extends Topic> (topic: T, data: Uint8Array | strin
  * `InvalidTimestampError` or `MessageTooLargeError`: an invalid message is never sent.
  */
 export function encode (message: Message, options: EncodeOptions = {}): Uint8Array {
-  validate(message)
-  const bytes = encoder.encode(JSON.stringify(message))
+  const valid = validate(message)
+  let json: string
+  try {
+    json = JSON.stringify(message)
+  } catch (err) {
+    // Free-form `params` can hold what JSON cannot: a BigInt, a cycle.
+    throw new SchemaError(valid.type, [{ path: '', keyword: 'json', message: `cannot be written as JSON: ${err instanceof Error ? err.message : String(err)}` }])
+  }
+  const bytes = encoder.encode(json)
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES
   if (bytes.byteLength > maxBytes) throw new MessageTooLargeError(bytes.byteLength, maxBytes)
   return bytes
