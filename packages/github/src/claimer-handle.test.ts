@@ -89,4 +89,15 @@ describe('a claim handle', () => {
     // And the issue can be claimed at once by someone else.
     won(await createClaimer({ client: alice, node: 'n2', settleMs: 50, leaseMs: 60_000, setStatus: false }).claim('alice/tasks', 2))
   }, 30_000)
+
+  it('one caller aborting client.login() does not fail another caller sharing the same request', async () => {
+    fx = await startForge({ users: ['alice'], faults: { latencyMs: [300, 300] }, repos: [{ owner: 'alice', name: 'tasks' }] })
+    const alice = await fx.client('alice')
+    const quitter = new AbortController()
+    const first = alice.login({ signal: quitter.signal })
+    const second = alice.login()
+    setTimeout(() => { quitter.abort() }, 50)
+    await expect(first).rejects.toMatchObject({ name: 'AbortError' })
+    await expect(second).resolves.toBe('alice')
+  }, 30_000)
 })

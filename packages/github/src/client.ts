@@ -285,12 +285,26 @@ export async function createGitHubClient (init: GitHubClientInit): Promise<GitHu
     request,
     log,
     async login (options = {}) {
-      login ??= request('GET /user', {}, { signal: options.signal }).then((r) => r.data.login)
+      options.signal?.throwIfAborted()
+      // Shared by every caller, so made without any one caller's signal (whose abort would fail
+      // the others); each caller stops waiting on its own signal.
+      if (login === undefined) {
+        const p = request('GET /user', {}).then((r) => r.data.login)
+        login = p
+        p.catch(() => { if (login === p) login = undefined })
+      }
+      const shared = login
+      const signal = options.signal
+      if (signal === undefined) return await shared
+      let onAbort: (() => void) | undefined
       try {
-        return await login
-      } catch (err) {
-        login = undefined
-        throw err
+        return await new Promise<string>((resolve, reject) => {
+          onAbort = () => { reject(signal.reason) }
+          signal.addEventListener('abort', onAbort, { once: true })
+          shared.then(resolve, reject)
+        })
+      } finally {
+        if (onAbort !== undefined) signal.removeEventListener('abort', onAbort)
       }
     },
     requestCounts () {
