@@ -62,6 +62,11 @@ export class BackoffTable {
     this.#entries.delete(peer)
   }
 
+  /** How many peers have an entry. */
+  get size (): number {
+    return this.#entries.size
+  }
+
   attempts (peer: string): number {
     return this.#entries.get(peer)?.attempts ?? 0
   }

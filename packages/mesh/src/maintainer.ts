@@ -69,6 +69,11 @@ export class ConnectionMaintainer {
     this.#soon = undefined
   }
 
+  /** How many peers the backoff table holds (for tests: it must stay bounded). */
+  get backoffEntries (): number {
+    return this.#backoff.size
+  }
+
   /** Peer IDs of the bootstrap list. */
   get bootstrapPeers (): string[] {
     return [...this.#bootstrap.keys()]
@@ -115,6 +120,9 @@ export class ConnectionMaintainer {
   tick (): void {
     if (this.#controller === undefined) return
     const now = Date.now()
+    // Forget the backoff of peers no longer known (evicted past maxKnownPeers): else the table
+    // gains an entry for every peer that ever failed a dial, for as long as the process runs.
+    this.#backoff.prune((peer) => this.#bootstrap.has(peer) || this.#known.has(peer))
     const connected = new Set(this.#libp2p.getPeers().map((p) => p.toString()))
     const plan = planDials({
       connected,
