@@ -6,6 +6,8 @@ export type MeshErrorCode =
   | 'ERR_NODE_ID_MISMATCH'
   | 'ERR_INVALID_MESH_OPTION'
   | 'ERR_ABORTED'
+  | 'ERR_SIGNER_MISMATCH'
+  | 'ERR_UNSIGNED_MESSAGE'
 
 /** Base class of every error `@bzzz/mesh` throws itself (libp2p's own errors pass through unchanged). */
 export class MeshError extends Error {

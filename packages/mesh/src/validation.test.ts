@@ -1,7 +1,8 @@
-import { DEFAULT_MAX_MESSAGE_BYTES, SEED_SAMPLES, encode, type Message } from '@bzzz/protocol'
+import { DEFAULT_MAX_MESSAGE_BYTES, SEED_SAMPLES, SchemaError, encode, type Message } from '@bzzz/protocol'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { AUTHOR_FIELD, authorOf, validateMeshMessage, type ValidationLimits } from './validation.js'
+import { MeshError } from './errors.js'
+import { AUTHOR_FIELD, SignerMismatchError, UnsignedMessageError, authorOf, validateMeshMessage, type ValidationLimits } from './validation.js'
 
 const NOW = Date.parse('2025-07-12T02:00:00Z')
 const limits: ValidationLimits = { maxBytes: DEFAULT_MAX_MESSAGE_BYTES, maxSkewMs: 5 * 60_000, now: () => NOW }
@@ -39,7 +40,12 @@ describe('validateMeshMessage', () => {
         if (authorOf(message).value === undefined) continue
         const result = validateMeshMessage(topic, encode(message), signer, limits)
         expect(result.ok).toBe(false)
-        if (!result.ok) expect(result.reason).toBe('signer-mismatch')
+        if (!result.ok) {
+          expect(result.reason).toBe('signer-mismatch')
+          expect(result.error).toBeInstanceOf(SignerMismatchError)
+          expect(result.error).toBeInstanceOf(MeshError)
+          expect(result.error).toMatchObject({ code: 'ERR_SIGNER_MISMATCH', signer, named: other })
+        }
       }
     }))
   })
@@ -55,7 +61,12 @@ describe('validateMeshMessage', () => {
 
   it('rejects unsigned messages', () => {
     const [[topic, message]] = samples('a') as [[ 'capabilities', Message ]]
-    expect(validateMeshMessage(topic, encode(message), undefined, limits)).toMatchObject({ ok: false, reason: 'unsigned' })
+    const result = validateMeshMessage(topic, encode(message), undefined, limits)
+    expect(result).toMatchObject({ ok: false, reason: 'unsigned', error: { code: 'ERR_UNSIGNED_MESSAGE' } })
+    if (!result.ok) {
+      expect(result.error).toBeInstanceOf(UnsignedMessageError)
+      expect(result.error).toBeInstanceOf(MeshError)
+    }
   })
 
   it('rejects timestamps outside the skew window, either way', () => {
@@ -89,7 +100,12 @@ describe('validateMeshMessage', () => {
     for (const [topic] of all) {
       for (const [other, message] of all) {
         if (other === topic) continue
-        expect(validateMeshMessage(topic, encode(message), 'me', limits)).toMatchObject({ ok: false, reason: 'wrong-topic' })
+        const result = validateMeshMessage(topic, encode(message), 'me', limits)
+        expect(result).toMatchObject({ ok: false, reason: 'wrong-topic' })
+        if (!result.ok) {
+          expect(result.error).toBeInstanceOf(SchemaError)
+          expect((result.error as SchemaError).issues[0]?.path).toBe('/type')
+        }
       }
     }
   })

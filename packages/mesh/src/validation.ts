@@ -4,10 +4,12 @@ import {
   MESSAGE_TYPES,
   MessageTooLargeError,
   ProtocolError,
+  SchemaError,
   decode,
   type Message,
   type Topic
 } from '@bzzz/protocol'
+import { MeshError } from './errors.js'
 
 /** Why a message was rejected. */
 export type InvalidReason =
@@ -57,13 +59,13 @@ export function authorOf (message: Message): { field: 'node_id' | 'from_node', v
 }
 
 /** A message names a node that is not its signer. */
-export class SignerMismatchError extends Error {
-  readonly code = 'ERR_SIGNER_MISMATCH'
+export class SignerMismatchError extends MeshError {
+  declare readonly code: 'ERR_SIGNER_MISMATCH'
   readonly field: string
   readonly named: string
   readonly signer: string
   constructor (field: string, named: string, signer: string) {
-    super(`${field} ${JSON.stringify(named.slice(0, 128))} is not the signer ${signer}`)
+    super('ERR_SIGNER_MISMATCH', `${field} ${JSON.stringify(named.slice(0, 128))} is not the signer ${signer}`)
     this.name = 'SignerMismatchError'
     this.field = field
     this.named = named
@@ -72,10 +74,10 @@ export class SignerMismatchError extends Error {
 }
 
 /** A message arrived without a signature. */
-export class UnsignedMessageError extends Error {
-  readonly code = 'ERR_UNSIGNED_MESSAGE'
+export class UnsignedMessageError extends MeshError {
+  declare readonly code: 'ERR_UNSIGNED_MESSAGE'
   constructor () {
-    super('message is not signed')
+    super('ERR_UNSIGNED_MESSAGE', 'message is not signed')
     this.name = 'UnsignedMessageError'
   }
 }
@@ -105,7 +107,12 @@ export function validateMeshMessage (
     return {
       ok: false,
       reason: 'wrong-topic',
-      error: new Error(`a ${topic} message must have type ${JSON.stringify(MESSAGE_TYPES[topic])}, not ${JSON.stringify(message.type)}`)
+      // As @bzzz/protocol's decodeTopic reports it.
+      error: new SchemaError(message.type, [{
+        path: '/type',
+        keyword: 'const',
+        message: `a ${topic} message must have type ${JSON.stringify(MESSAGE_TYPES[topic])}, not ${JSON.stringify(message.type)}`
+      }])
     }
   }
   const author = authorOf(message)
