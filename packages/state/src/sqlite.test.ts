@@ -13,6 +13,7 @@ import { openStateStore, StoreVersionError } from './sqlite.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const fixture = join(here, '..', 'test', 'fixtures', 'append-loop.js')
+const fillFixture = join(here, '..', 'test', 'fixtures', 'fill-store.js')
 const built = existsSync(join(here, '..', 'dist', 'index.js'))
 const dirs: string[] = []
 function tempDir (): string {
@@ -63,6 +64,28 @@ describe('SQLite persistence', () => {
     db.exec("UPDATE meta SET value = '99' WHERE key = 'schema'")
     db.close()
     expect(() => openStateStore({ path })).toThrow(StoreVersionError)
+  })
+
+  it.skipIf(!built || process.platform === 'win32')('reports a full disk as such, not as a failed rollback (needs dist: run tsc -b)', async () => {
+    const path = join(tempDir(), 'full.db')
+    // A 256 KiB file size limit: SQLite's write fails, and SQLite rolls the transaction back itself.
+    const child = spawn('/bin/sh', ['-c', 'ulimit -f 512 && exec "$0" "$1" "$2"', process.execPath, fillFixture, path], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)))
+    expect(code, stderr).toBe(0)
+    const error = JSON.parse(stdout) as { message: string, errcode: number }
+    expect(error.message).not.toMatch(/rollback/)
+    expect(error.message).toMatch(/full|disk|I\/O/i)
+    // What was committed before is intact.
+    const store = openStateStore({ path })
+    try {
+      expect(store.loadLedger().peers.length).toBeGreaterThan(0)
+    } finally {
+      store.close()
+    }
   })
 
   it.skipIf(!built)('loses nothing acknowledged when the writer is killed with SIGKILL mid-stream (needs dist: run tsc -b)', async () => {

@@ -83,7 +83,9 @@ export function openStateStore (init: StateStoreInit): StateStore {
       fn()
       db.exec('COMMIT')
     } catch (err) {
-      db.exec('ROLLBACK')
+      // SQLite rolls back by itself on some errors (disk full, I/O): a ROLLBACK then would
+      // throw "no transaction is active" and hide the error that matters.
+      if (db.isTransaction) db.exec('ROLLBACK')
       throw err
     }
   }
