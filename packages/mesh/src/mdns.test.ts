@@ -50,12 +50,15 @@ function tearDownNetwork (): void {
   for (let i = 0; i < HOSTS; i++) spawnSync('ip', ['link', 'del', vethHost(i)], { stdio: 'ignore' })
 }
 
-/** Builds dist/ if it is missing (the root test command builds it first). */
-function ensureBuilt (): string | undefined {
-  if (existsSync(join(pkg, 'dist', 'index.js'))) return undefined
+/**
+ * Brings dist/ up to date: the fixture runs the built package, and a dist/ older than src/
+ * (vitest alone builds nothing) would test stale code. Incremental, so quick when current.
+ */
+function ensureBuilt (): void {
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
   const r = spawnSync(process.execPath, [tsc, '-b', pkg], { encoding: 'utf8' })
-  return existsSync(join(pkg, 'dist', 'index.js')) ? undefined : `cannot build dist/: ${r.stdout}${r.stderr}`
+  if (r.status === 0 && existsSync(join(pkg, 'dist', 'index.js'))) return
+  throw new Error(`cannot build dist/ for the mDNS fixture: ${r.stdout}${r.stderr}`)
 }
 
 interface Host { child: ChildProcess, lines: Array<Record<string, unknown>>, stderr: string }
@@ -73,8 +76,13 @@ describe('mDNS across network namespaces', () => {
       tearDownNetwork()
       return
     }
-    skipReason = ensureBuilt()
-  })
+    try {
+      ensureBuilt()
+    } catch (err) {
+      tearDownNetwork()
+      throw err
+    }
+  }, 120_000)
 
   afterAll(async () => {
     for (const h of hosts) h.child.kill('SIGTERM')
