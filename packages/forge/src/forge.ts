@@ -771,6 +771,9 @@ export async function createForge (init: ForgeInit = {}): Promise<Forge> {
     if (res.headersSent || res.destroyed) return
     const text = body === undefined ? '' : JSON.stringify(body)
     res.writeHead(status, {
+      // The answer's Date comes from the forge's clock, the same one as every timestamp it
+      // gives (node's own Date header would use the real clock even when `now` is injected).
+      date: new Date(now()).toUTCString(),
       ...headers,
       ...(text !== '' ? { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(text)) } : {})
     })

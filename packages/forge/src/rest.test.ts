@@ -94,6 +94,17 @@ describe('REST API through @octokit/core + plugin-rest-endpoint-methods', () => 
     expect(await status(alice.rest.issues.create({ ...repo, title: '' }))).toBe(422)
   })
 
+  it('the Date header comes from the same clock as the timestamps (an injected `now`)', async () => {
+    const skewed = await createForge(baseInit({ now: () => Date.now() - 3 * 3600_000 }))
+    try {
+      const res = await client(skewed.url, 'tok-alice').rest.issues.get({ owner: 'org', repo: 'tasks', issue_number: 1 })
+      const date = Date.parse(String(res.headers.date))
+      expect(Math.abs(date - Date.parse(res.data.updated_at))).toBeLessThan(60_000)
+    } finally {
+      await skewed.close()
+    }
+  })
+
   it('addRepo() with an aborted signal creates nothing', async () => {
     await expect(forge.addRepo({ owner: 'org', name: 'never' }, { signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'AbortError' })
     expect(forge.state.findRepo('org', 'never')).toBeUndefined()
