@@ -181,11 +181,12 @@ export function createPublisher (init: PublisherInit): Publisher {
     })
   }
 
-  const findMarkedComment = async (repo: string, issue: number, marker: string, since: string, scope: string, signal?: AbortSignal): Promise<Published | undefined> => {
+  // No `since` cursor: it would come from this peer's clock, which may disagree with GitHub's.
+  const findMarkedComment = async (repo: string, issue: number, marker: string, scope: string, signal?: AbortSignal): Promise<Published | undefined> => {
     const ref = parseRepo(repo)
     let page: number | undefined = 1
     while (page !== undefined && page <= 20) {
-      const res = await client.request('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...ref, issue_number: issue, since, per_page: 100, page }, { scope, signal })
+      const res = await client.request('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...ref, issue_number: issue, per_page: 100, page }, { scope, signal })
       const c = (res.data as Array<{ id: number, body?: string, html_url: string }>).find((x) => x.body?.includes(marker) === true)
       if (c !== undefined) return { number: c.id, url: c.html_url, created: false }
       page = nextPage(res.link)
@@ -197,7 +198,6 @@ export function createPublisher (init: PublisherInit): Publisher {
     const ref = parseRepo(claim.repo)
     const scope = claim.scope
     const marker = `<!-- bzzz:followup ${JSON.stringify({ task: `#${claim.issue}`, key: issue.key.slice(0, 200) })} -->`
-    const since = new Date(Date.now() - 3600_000).toISOString()
     await claim.fence({ signal: issue.signal })
     return await createOnce<Published>({
       signal: issue.signal,
@@ -210,7 +210,7 @@ export function createPublisher (init: PublisherInit): Publisher {
       },
       find: async () => {
         const login = await client.login({ signal: issue.signal })
-        const res = await client.request('GET /repos/{owner}/{repo}/issues', { ...ref, creator: login, state: 'all', since, per_page: 100 }, { scope, signal: issue.signal })
+        const res = await client.request('GET /repos/{owner}/{repo}/issues', { ...ref, creator: login, state: 'all', sort: 'created', direction: 'desc', per_page: 100 }, { scope, signal: issue.signal })
         const found = res.data.find((i) => i.body?.includes(marker) === true)
         return found === undefined ? undefined : { number: found.number, url: found.html_url, created: false }
       }
@@ -221,7 +221,6 @@ export function createPublisher (init: PublisherInit): Publisher {
     const ref = parseRepo(claim.repo)
     const scope = claim.scope
     const marker = `<!-- bzzz:failure ${JSON.stringify({ task: `#${claim.issue}`, node: claim.node, claim: claim.claimId, attempt: claim.attempt })} -->`
-    const since = new Date(Date.now() - 60_000).toISOString()
     const body = [
       `🐝 Bzzz node \`${claim.node}\` could not finish this issue (attempt ${claim.attempt}).`,
       '',
@@ -248,7 +247,7 @@ export function createPublisher (init: PublisherInit): Publisher {
         const res = await client.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...ref, issue_number: claim.issue, body }, { scope, signal: report.signal })
         return { number: Number(res.data.id), url: res.data.html_url, created: true }
       },
-      find: async () => await findMarkedComment(claim.repo, claim.issue, marker, since, scope, report.signal)
+      find: async () => await findMarkedComment(claim.repo, claim.issue, marker, scope, report.signal)
     })
   }
 

@@ -1,5 +1,6 @@
 import { rm } from 'node:fs/promises'
 import { inspect } from 'node:util'
+import { createForge } from '@bzzz/forge'
 import { validate } from '@bzzz/protocol'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { parseClaimMarker } from './claim.js'
@@ -222,6 +223,31 @@ describe('a task against the forge', () => {
     await expect(a).rejects.toMatchObject({ name: 'AbortError' })
     await expect(p2.ensureFork('alice/tasks')).resolves.toMatchObject({ fullName: 'carol/tasks' })
   }, 30_000)
+
+  it('a failure report or follow-up whose answer was lost is found again even when the local clock is hours off GitHub\'s', async () => {
+    const forge = await createForge({
+      port: 0,
+      host: '127.0.0.1',
+      now: () => Date.now() - 3 * 3600_000,
+      seed: { users: [{ login: 'alice', token: tokenOf('alice') }], repos: [{ owner: 'alice', name: 'tasks', files: { 'README.md': '# tasks\n' }, issues: issues(1, 'alice') }] }
+    })
+    try {
+      const client = await createGitHubClient({ token: tokenOf('alice'), baseUrl: forge.url, gitBaseUrl: forge.url, throttle: { writeMinTimeMs: 0, notificationMinTimeMs: 0 }, log: { warn: () => {}, error: () => {} } })
+      const claim = won(await createClaimer({ client, node: 'n', settleMs: 100, leaseMs: 60_000, setStatus: false }).claim('alice/tasks', 1))
+      const publisher = createPublisher({ client, settleMs: 100 })
+      // Every write is applied and then answered 502: the publisher must find what it made.
+      forge.setFaults({ errorAfterApplyRate: 1 })
+      expect(await publisher.reportFailure(claim, { tried: 'x', error: 'y', durationMs: 1 })).toMatchObject({ created: false })
+      expect(await publisher.createIssue(claim, { title: 'Follow-up', body: 'b', key: 'k' })).toMatchObject({ created: false })
+      forge.setFaults({ errorAfterApplyRate: 0 })
+      const cs = await client.request('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', { owner: 'alice', repo: 'tasks', issue_number: 1 })
+      expect(cs.data.filter((c) => c.body?.includes('bzzz:failure') === true)).toHaveLength(1)
+      const all = await client.request('GET /repos/{owner}/{repo}/issues', { owner: 'alice', repo: 'tasks', state: 'all' })
+      expect(all.data.filter((i) => i.title === 'Follow-up')).toHaveLength(1)
+    } finally {
+      await forge.close()
+    }
+  }, 60_000)
 
   it('the token appears in no error, stack, serialisation or log line', async () => {
     fx = await startForge({
