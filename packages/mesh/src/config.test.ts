@@ -49,6 +49,11 @@ describe('resolveConfig', () => {
     [{ reconnect: { jitter: 1 } }, 'reconnect.jitter'],
     [{ reconnect: { factor: 0.5 } }, 'reconnect.factor'],
     [{ gossip: { D: 2, Dlo: 3 } }, 'gossip'],
+    [{ gossip: { D: 0, Dlo: 0, Dhi: 0 } }, 'gossip.D'],
+    [{ gossip: { D: -1, Dlo: -2, Dhi: 0 } }, 'gossip.D'],
+    [{ gossip: { D: 4.5 } }, 'gossip.D'],
+    [{ gossip: { Dlo: Number.NaN } }, 'gossip.Dlo'],
+    [{ gossip: { Dlazy: -1 } }, 'gossip.Dlazy'],
     [{ gossip: { ipColocationFactorWeight: 1 } }, 'gossip.ipColocationFactorWeight']
   ])('refuses %j', (init, option) => {
     const err = (() => { try { resolveConfig(init); return undefined } catch (e) { return e } })()

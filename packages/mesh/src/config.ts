@@ -138,6 +138,8 @@ export function resolveConfig (init: ConfigInput): ResolvedConfig {
     ipColocationFactorWeight: g.ipColocationFactorWeight ?? (memory ? 0 : -5),
     invalidMessageWeight: g.invalidMessageWeight ?? -10
   }
+  for (const key of ['D', 'Dlo', 'Dhi'] as const) positive(`gossip.${key}`, gossip[key], true)
+  if (!Number.isInteger(gossip.Dlazy) || gossip.Dlazy < 0) throw new InvalidMeshOptionError('gossip.Dlazy', `must be an integer >= 0, got ${String(gossip.Dlazy)}`)
   if (!(gossip.Dlo <= gossip.D && gossip.D <= gossip.Dhi)) throw new InvalidMeshOptionError('gossip', 'need Dlo <= D <= Dhi')
   if (gossip.ipColocationFactorWeight > 0) throw new InvalidMeshOptionError('gossip.ipColocationFactorWeight', 'must not be positive')
   if (gossip.invalidMessageWeight > 0) throw new InvalidMeshOptionError('gossip.invalidMessageWeight', 'must not be positive')
