@@ -212,6 +212,7 @@ function libp2pOptions (cfg: ResolvedConfig, init: MeshInit, privateKey: Private
       Dlazy: cfg.gossip.Dlazy,
       Dout: Math.min(2, Math.floor(cfg.gossip.Dlo / 2)),
       heartbeatInterval: cfg.gossip.heartbeatIntervalMs,
+      pruneBackoff: cfg.gossip.pruneBackoffMs,
       // Recognise a duplicate before verifying its signature again (Ed25519 signatures are
       // deterministic, so signer + sequence number + signature names one message). The cache
       // is only filled after a message's signature has been verified.
