@@ -33,6 +33,7 @@ import {
   createSignedLog,
   logEntryForMessage,
   type Ledger,
+  type LogReplicator,
   type SignedLog
 } from '@bzzz/state'
 
@@ -55,6 +56,7 @@ interface Peer {
   ledger: Ledger
   log: SignedLog
   store: ReturnType<typeof createMemoryStore>
+  replicator: LogReplicator
   client: GitHubClient
   watcher?: Watcher
   working: Set<string>
@@ -102,6 +104,7 @@ for (const name of NAMES) {
     id,
     mesh,
     store,
+    replicator: createLogReplicator({ components: mesh.libp2p, store }),
     ledger: createLedger({ selfId: id }),
     log: createSignedLog({ privateKey: mesh.privateKey, store }),
     client: await createGitHubClient({
@@ -121,7 +124,7 @@ for (const name of NAMES) {
   }
   mesh.addEventListener('peer:leave', (evt) => { peer.ledger.peerLeft(evt.detail.toString(), Date.now()) })
   await mesh.start()
-  await createLogReplicator({ components: mesh.libp2p, store }).start()
+  await peer.replicator.start()
   peers.push(peer)
 }
 const nameOf = new Map(peers.map((p) => [p.id, p.name]))
@@ -259,7 +262,7 @@ for (const p of alive) {
   for (const q of alive) {
     if (p === q) continue
     try {
-      const results = await createLogReplicator({ components: p.mesh.libp2p, store: p.store }).sync(q.mesh.peerId)
+      const results = await p.replicator.sync(q.mesh.peerId)
       for (const r of results) replicated.set(p.name, (replicated.get(p.name) ?? 0) + r.added)
     } catch (err) {
       say(`${p.name} could not sync with ${q.name}: ${(err as Error).message}`)
