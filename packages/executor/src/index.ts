@@ -1,0 +1,9 @@
+export type {
+  AgentAdapter,
+  AgentCommand,
+  AgentEvent,
+  AgentRunSpec,
+  AgentStopReason,
+  CliAgentAdapter,
+  InProcessAgentAdapter
+} from './agent.js'
