@@ -154,6 +154,16 @@ describe('signed log', () => {
     await expect(l.verify()).resolves.toMatchObject({ length: 7 })
   })
 
+  it('refuses a sparse array in a payload, so that no entry can break after a JSON round trip', async () => {
+    const l = createSignedLog({ privateKey: key, store: createMemoryStore() })
+    // eslint-disable-next-line no-sparse-arrays
+    await expect(l.append('task_progress', { steps: [1, , 3] as unknown as JsonValue })).rejects.toThrow(/hole/)
+    expect(l.head().length).toBe(0)
+    // An entry offered with a sparse payload is malformed (it could not have been hashed as sent).
+    const sparse = { ...entries[0]!, payload: [1, , 3] as unknown as JsonValue } // eslint-disable-line no-sparse-arrays
+    await expect(verifyLog(log.author, [sparse])).rejects.toBeInstanceOf(LogMalformedError)
+  })
+
   it('accepts a signature only in its canonical base64 spelling', async () => {
     const sig = entries[0]!.signature
     // Node's base64 decoder skips characters outside the alphabet: these decode to the same 64 bytes.
