@@ -45,6 +45,8 @@ export {
 export {
   LOG_ENTRY_TYPES,
   LogConflictError,
+  authorKey,
+  isCanonicalAuthor,
   createSignedLog,
   logEntryForMessage,
   logEntryHash,
@@ -68,6 +70,7 @@ export {
   LogTruncatedError,
   LogForkError,
   LogAuthorError,
+  LogAuthorIdError,
   LogMalformedError,
   type LogErrorCode
 } from './log-errors.js'

@@ -7,6 +7,7 @@ export type LogErrorCode =
   | 'ERR_LOG_TRUNCATED'
   | 'ERR_LOG_FORK'
   | 'ERR_LOG_AUTHOR'
+  | 'ERR_LOG_AUTHOR_ID'
   | 'ERR_LOG_MALFORMED'
 
 /**
@@ -110,5 +111,17 @@ export class LogMalformedError extends LogVerificationError {
   constructor (author: string, seq: number, detail: string) {
     super('ERR_LOG_MALFORMED', author, seq, `malformed: ${detail}`)
     this.name = 'LogMalformedError'
+  }
+}
+
+/**
+ * The log's author is not the canonical string of an Ed25519 peer id (`12D3KooW…`): a CID
+ * spelling of the same key (`bafz…`, `k51…`), another key type, or no peer id at all. One key
+ * has exactly one log, so the other spellings are refused.
+ */
+export class LogAuthorIdError extends LogVerificationError {
+  constructor (author: string) {
+    super('ERR_LOG_AUTHOR_ID', author, 0, 'author is not the canonical peer id of an Ed25519 key')
+    this.name = 'LogAuthorIdError'
   }
 }

@@ -4,6 +4,7 @@ import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { canonicalJson, NotCanonicalError, sha256Hex, type JsonValue } from './canonical.js'
 import {
   LogAuthorError,
+  LogAuthorIdError,
   LogChainError,
   LogForkError,
   LogGapError,
@@ -99,19 +100,31 @@ export function logEntryHash (e: Pick<LogEntry, 'author' | 'seq' | 'prev' | 'tim
 }
 
 const keyCache = new Map<string, PublicKey>()
-function publicKeyOf (author: string): PublicKey | undefined {
+
+/**
+ * The public key of `author` when it is the canonical string of an Ed25519 peer id, else
+ * `undefined`. `peerIdFromString` also takes the CID spellings of a key (`bafz…`, `k51…`):
+ * accepting them would give one key several logs, each passing for another author.
+ */
+export function authorKey (author: string): PublicKey | undefined {
   let key = keyCache.get(author)
   if (key === undefined) {
     try {
-      key = peerIdFromString(author).publicKey
+      const id = peerIdFromString(author)
+      if (id.type !== 'Ed25519' || id.toString() !== author) return undefined
+      key = id.publicKey
     } catch {
       return undefined
     }
-    if (key === undefined) return undefined
     if (keyCache.size > 4096) keyCache.clear()
     keyCache.set(author, key)
   }
   return key
+}
+
+/** Is `author` the canonical string of an Ed25519 peer id (the only spelling a log may have)? */
+export function isCanonicalAuthor (author: string): boolean {
+  return authorKey(author) !== undefined
 }
 
 function shapeProblem (e: unknown): string | undefined {
@@ -148,10 +161,12 @@ export interface VerifyOptions {
  * Verifies that `entries` are the next entries of `author`'s log: each is well formed,
  * is the author's, has the next sequence number, chains to the one before, hashes to its
  * `hash` and is signed by the author's key. Resolves to the new head; rejects with the
- * first problem found, a `LogVerificationError` subclass naming the entry.
+ * first problem found, a `LogVerificationError` subclass naming the entry (`LogAuthorIdError`
+ * when `author` is not the canonical peer id of an Ed25519 key).
  */
 export async function verifyLogEntries (author: string, entries: readonly unknown[], options: VerifyOptions = {}): Promise<LogHead> {
-  const key = publicKeyOf(author)
+  const key = authorKey(author)
+  if (key === undefined) throw new LogAuthorIdError(author)
   const start = options.after ?? { length: 0, hash: null }
   let prev = start.hash
   for (let i = 0; i < entries.length; i++) {
@@ -175,7 +190,7 @@ export async function verifyLogEntries (author: string, entries: readonly unknow
     let ok = false
     // Only the canonical base64 of the 64 bytes: Node's decoder skips stray characters, so
     // other spellings would verify too and travel on as unsigned variants of the entry.
-    if (key !== undefined && sig.length === 64 && sig.toString('base64') === e.signature) {
+    if (sig.length === 64 && sig.toString('base64') === e.signature) {
       try {
         ok = await key.verify(Buffer.from(e.hash, 'hex'), sig)
       } catch {

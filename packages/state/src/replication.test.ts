@@ -5,7 +5,7 @@ import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { LogHashError, LogSignatureError, LogTruncatedError } from './log-errors.js'
+import { LogAuthorIdError, LogHashError, LogSignatureError, LogTruncatedError } from './log-errors.js'
 import { createSignedLog, logEntryHash, verifyLog, type LogEntry, type SignedLog } from './log.js'
 import { createMemoryStore, type MemoryStore } from './memory-store.js'
 import { createLogReplicator, LOG_PROTOCOL, ReplicationProtocolError, type LogReplicator } from './replication.js'
@@ -121,6 +121,34 @@ describe('log replication over libp2p', () => {
       const res = await b.replicator.sync(a.node.peerId, { authors: [a.log.author] })
       expect(res[0]!.error).toBeInstanceOf(LogTruncatedError)
       expect(res[0]).toMatchObject({ added: 0, length: 251 })
+    } finally {
+      await rogue.stop()
+      await a.replicator.start()
+    }
+  })
+
+  it('refuses a second log of one key under a CID spelling of its peer id, from the author itself too', async () => {
+    // a signs a log under the CID spelling of its own peer id: every signature verifies with
+    // a's key, so without the canonical check b would keep a second, shorter log of a that
+    // also escapes the truncation check (the serving peer's id is not the alias).
+    const alias = a.node.peerId.toCID().toString()
+    const second = createMemoryStore()
+    const aliased: LogEntry[] = []
+    for (const e of a.log.range(0, 3)) {
+      const fields = { ...e, author: alias, prev: aliased.at(-1)?.hash ?? null }
+      const hash = logEntryHash(fields)
+      aliased.push({ ...fields, hash, signature: Buffer.from(await a.key.sign(Buffer.from(hash, 'hex'))).toString('base64') })
+    }
+    second.appendLog(alias, aliased)
+    const rogue = createLogReplicator({ components: a.node, store: second, accept: () => true })
+    await a.replicator.stop()
+    await rogue.start()
+    try {
+      const res = await b.replicator.sync(a.node.peerId)
+      expect(res).toHaveLength(1)
+      expect(res[0]).toMatchObject({ author: alias, added: 0, length: 0 })
+      expect(res[0]!.error).toBeInstanceOf(LogAuthorIdError)
+      expect(b.store.logHeads().map((h) => h.author)).not.toContain(alias)
     } finally {
       await rogue.stop()
       await a.replicator.start()

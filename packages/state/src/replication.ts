@@ -1,7 +1,7 @@
 import type { AbortOptions, Libp2p, PeerId, Stream } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
-import { LogForkError, LogTruncatedError } from './log-errors.js'
-import { signedFieldsOf, verifyLogEntries, type LogEntry, type LogHead, type LogStore } from './log.js'
+import { LogAuthorIdError, LogForkError, LogTruncatedError } from './log-errors.js'
+import { isCanonicalAuthor, signedFieldsOf, verifyLogEntries, type LogEntry, type LogHead, type LogStore } from './log.js'
 
 /** The stream protocol of log replication. */
 export const LOG_PROTOCOL = '/bzzz/log/1.0.0'
@@ -237,7 +237,14 @@ export function createLogReplicator (init: ReplicatorInit): LogReplicator {
       const results: SyncResult[] = []
       for (const remote of reply.heads as unknown[]) {
         if (!isHead(remote)) throw new ReplicationProtocolError('malformed head in heads reply')
-        if ((wanted !== undefined && !wanted.has(remote.author)) || !accept(remote.author)) continue
+        if (wanted !== undefined && !wanted.has(remote.author)) continue
+        if (!isCanonicalAuthor(remote.author)) {
+          // Another spelling of a key (or no key): refused before anything else, so that one key
+          // has one log, and the truncation check below, which compares peer ids, holds.
+          results.push({ author: remote.author, added: 0, length: 0, error: new LogAuthorIdError(remote.author) })
+          continue
+        }
+        if (!accept(remote.author)) continue
         results.push(await withLock(remote.author, async () => syncAuthor(peer, remote, options)))
       }
       return results
