@@ -198,6 +198,7 @@ describe('signed log', () => {
     await expect(verifyLog(log.author, [{ ...entries[0], payload: undefined }])).rejects.toBeInstanceOf(LogMalformedError)
     await expect(verifyLogEntries(log.author, entries.slice(3), { after: { length: 3, hash: entries[2]!.hash } })).resolves.toMatchObject({ length: 7 })
     await expect(verifyLogEntries(log.author, entries.slice(3), { after: { length: 3, hash: entries[1]!.hash } })).rejects.toBeInstanceOf(LogChainError)
+    await expect(verifyLog(log.author, [{ ...entries[0]!, payload: { changed: true } }])).rejects.toBeInstanceOf(LogHashError)
     await expect(verifyLog('not-a-peer-id', [])).rejects.toBeInstanceOf(LogAuthorIdError)
     await expect(verifyLog('not-a-peer-id', entries.slice(0, 1).map((e) => ({ ...e, author: 'not-a-peer-id' })))).rejects.toBeInstanceOf(LogAuthorIdError)
   })
