@@ -1,3 +1,5 @@
+import type { LogEntry } from './log.js'
+
 export type LogErrorCode =
   | 'ERR_LOG_SIGNATURE'
   | 'ERR_LOG_HASH'
@@ -88,11 +90,17 @@ export class LogTruncatedError extends LogVerificationError {
   }
 }
 
-/** Two different validly signed entries with the same sequence number: the author forked its log. */
+/**
+ * Two different validly signed entries with the same sequence number: the author forked its
+ * log (equivocated). `evidence`, when both entries are at hand, holds them both (ours first):
+ * each verifies with the author's key, which proves the author signed both.
+ */
 export class LogForkError extends LogVerificationError {
-  constructor (author: string, seq: number) {
+  readonly evidence: readonly [LogEntry, LogEntry] | undefined
+  constructor (author: string, seq: number, evidence?: readonly [LogEntry, LogEntry]) {
     super('ERR_LOG_FORK', author, seq, 'differs from the entry already known at this sequence number (fork)')
     this.name = 'LogForkError'
+    this.evidence = evidence
   }
 }
 

@@ -62,6 +62,24 @@ export interface LogHead {
   hash: string | null
 }
 
+/**
+ * Proof that `author` equivocated: two different entries, both validly signed by it, with the
+ * same sequence number `seq`. `entries` are ordered by hash, so the same proof is one record.
+ */
+export interface Equivocation {
+  author: string
+  seq: number
+  entries: readonly [LogEntry, LogEntry]
+  /** When this peer found it (local ms). */
+  detectedAt: number
+}
+
+/** The evidence for `a` and `b`, ordered by hash (see `Equivocation`). */
+export function equivocation (a: LogEntry, b: LogEntry, detectedAt: number): Equivocation {
+  const entries: [LogEntry, LogEntry] = a.hash < b.hash ? [signedFieldsOf(a), signedFieldsOf(b)] : [signedFieldsOf(b), signedFieldsOf(a)]
+  return { author: a.author, seq: a.seq, entries, detectedAt }
+}
+
 /** Persistence behind logs (see `openStateStore`, `createMemoryStore`). Synchronous and atomic. */
 export interface LogStore {
   logHead(author: string): LogHead
@@ -73,6 +91,13 @@ export interface LogStore {
    * log's length is not `entries[0].seq` (another writer got there first).
    */
   appendLog(author: string, entries: readonly LogEntry[]): void
+  /**
+   * Keeps the evidence of an equivocation (idempotent: the same pair of entries is kept once).
+   * Optional for stores of other packages; both of this package's stores keep it durably.
+   */
+  recordEquivocation?(evidence: Equivocation): void
+  /** The evidence kept (of one author, or of all), oldest first. */
+  equivocations?(author?: string): Equivocation[]
 }
 
 /** The store's log did not have the length an append expected. */
