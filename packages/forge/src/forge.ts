@@ -22,6 +22,7 @@ import { commentRoutes } from './routes/comments.js'
 import { gitRoutes } from './routes/git.js'
 import { issueRoutes } from './routes/issues.js'
 import { labelRoutes } from './routes/labels.js'
+import { orgRoutes } from './routes/orgs.js'
 import { pullRoutes } from './routes/pulls.js'
 import { repositoryRoutes } from './routes/repositories.js'
 import { userRoutes } from './routes/users.js'
@@ -69,6 +70,7 @@ export async function createForge (init: ForgeInit = {}): Promise<Forge> {
   // (`/issues/comments` before `/issues/:number`).
   const router = new Router<Handler>()
   userRoutes(router, f)
+  orgRoutes(router, f)
   repositoryRoutes(router, f)
   gitRoutes(router, f)
   commentRoutes(router, f)

@@ -2,9 +2,10 @@
 import { randomUUID } from 'node:crypto'
 import { validationFailed } from '../errors.js'
 import type { ApiError } from '../errors.js'
-import { deleteRef, fetchInto, isAncestor, updateRef } from '../git.js'
+import type { RepoRecord } from '../state.js'
+import { commitsBetween, deleteRef, diffFiles, fetchInto, isAncestor, readCommit, updateRef } from '../git.js'
 import type { Router } from '../router.js'
-import type { ForgeServices, Handler } from './common.js'
+import type { Ctx, ForgeServices, Handler } from './common.js'
 import { editChanges, oneOf, routeHelpers } from './common.js'
 
 export function pullRoutes (router: Router<Handler>, f: ForgeServices): void {
@@ -26,6 +27,30 @@ export function pullRoutes (router: Router<Handler>, f: ForgeServices): void {
   router.add('GET', '/repos/:owner/:repo/pulls/:number', (ctx) => {
     const repo = repoOf(ctx)
     return { status: 200, body: f.render.pull(repo, state.pull(repo, numberOf(ctx)), true, ctx.actor?.login) }
+  })
+  /** The base and head a pull request compares: its base branch now (or at creation), its head. */
+  const range = (ctx: Ctx): { repo: RepoRecord, base: string, head: string } => {
+    const repo = repoOf(ctx)
+    const pr = state.pull(repo, numberOf(ctx))
+    return { repo, base: repo.branches.get(pr.pull.baseRef) ?? pr.pull.baseSha, head: pr.pull.headSha }
+  }
+  router.add('GET', '/repos/:owner/:repo/pulls/:number/files', async (ctx) => {
+    const { repo, base, head } = range(ctx)
+    const files = await diffFiles(path(repo), base, head)
+    // GitHub lists at most 3000 files, 30 per page by default.
+    const { page, headers } = paginate(ctx, files.slice(0, 3000))
+    return { status: 200, body: page.map((file) => f.render.file(repo, head, file)), headers }
+  })
+  router.add('GET', '/repos/:owner/:repo/pulls/:number/commits', async (ctx) => {
+    const { repo, base, head } = range(ctx)
+    const shas = await commitsBetween(path(repo), base, head, 250)
+    const { page, headers } = paginate(ctx, shas)
+    const commits = []
+    for (const sha of page) {
+      const c = await readCommit(path(repo), sha)
+      if (c != null) commits.push(f.render.commit(repo, c))
+    }
+    return { status: 200, body: commits, headers }
   })
   router.add('PATCH', '/repos/:owner/:repo/pulls/:number', (ctx) => {
     const repo = repoOf(ctx)
