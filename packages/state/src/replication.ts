@@ -1,6 +1,7 @@
 import { TypedEventEmitter, type AbortOptions, type Libp2p, type PeerId, type Stream, type TypedEventTarget } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
 import { LogAuthorIdError, LogChainError, LogForkError, LogTruncatedError } from './log-errors.js'
+import { firstDifference } from './fork-search.js'
 import { equivocation, isCanonicalAuthor, signedFieldsOf, verifyLogEntries, type Equivocation, type LogEntry, type LogHead, type LogStore } from './log.js'
 
 /** The stream protocol of log replication. */
@@ -243,25 +244,22 @@ export function createLogReplicator (init: ReplicatorInit): LogReplicator {
    */
   const findEquivocation = async (peer: PeerId, author: string, differsAt: number, options: AbortOptions): Promise<never> => {
     const ours = (seq: number): LogEntry => store.logRange(author, seq, seq + 1)[0] as LogEntry
-    let lo = 0
-    let hi = differsAt
-    let theirs: LogEntry | undefined
-    while (lo < hi) {
-      const mid = Math.floor((lo + hi) / 2)
-      const e = await remoteEntry(peer, author, mid, options)
-      if (e !== undefined && e.hash === ours(mid).hash) lo = mid + 1
-      else { hi = mid; theirs = e }
-    }
-    if (theirs?.seq !== hi) theirs = await remoteEntry(peer, author, hi, options)
-    if (theirs === undefined) throw new ReplicationProtocolError(`peer did not send entry ${hi} of ${author}`)
+    const fetched = new Map<number, LogEntry | undefined>()
+    const at = await firstDifference(differsAt, async (seq) => {
+      const e = await remoteEntry(peer, author, seq, options)
+      fetched.set(seq, e)
+      return e !== undefined && e.hash === ours(seq).hash
+    })
+    const theirs = fetched.has(at) ? fetched.get(at) : await remoteEntry(peer, author, at, options)
+    if (theirs === undefined) throw new ReplicationProtocolError(`peer did not send entry ${at} of ${author}`)
     // Signed by the author, at this seq? (Throws the verification error otherwise: not the author's doing.)
-    await verifyLogEntries(author, [theirs], { after: { length: hi, hash: theirs.prev }, signal: options.signal })
-    const mine = ours(hi)
+    await verifyLogEntries(author, [theirs], { after: { length: at, hash: theirs.prev }, signal: options.signal })
+    const mine = ours(at)
     if (theirs.hash === mine.hash) throw new LogChainError(author, differsAt + 1)
     const evidence = equivocation(mine, theirs, now())
     store.recordEquivocation?.(evidence)
     events.safeDispatchEvent('equivocation', { detail: evidence })
-    throw new LogForkError(author, hi, [signedFieldsOf(mine), signedFieldsOf(theirs)])
+    throw new LogForkError(author, at, [signedFieldsOf(mine), signedFieldsOf(theirs)])
   }
 
   const syncAuthor = async (peer: PeerId, remote: LogHead, options: AbortOptions): Promise<SyncResult> => {
