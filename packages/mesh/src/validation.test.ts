@@ -1,4 +1,6 @@
 import { DEFAULT_MAX_MESSAGE_BYTES, SEED_SAMPLES, SchemaError, encode, type Message } from '@bzzz/protocol'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { MeshError } from './errors.js'
@@ -62,6 +64,15 @@ describe('validateMeshMessage', () => {
     expect(validateMeshMessage('task_broadcast', bytes(named), 'watcher', limits).ok).toBe(true)
     expect(validateMeshMessage('task_broadcast', bytes(named), 'intruder', limits)).toMatchObject({ ok: false, reason: 'signer-mismatch' })
     expect(authorOf(task)).toEqual({ field: 'node_id', value: undefined })
+  })
+
+  it('takes only the canonical peer id of the signer as its name, not a CID spelling of the same key', async () => {
+    const id = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+    const signer = id.toString()
+    const [[topic, message]] = samples(signer) as [[ 'capabilities', Message ]]
+    expect(validateMeshMessage(topic, encode(message), signer, limits).ok).toBe(true)
+    const alias = { ...message, node_id: id.toCID().toString() }
+    expect(validateMeshMessage(topic, encode(alias), signer, limits)).toMatchObject({ ok: false, reason: 'signer-mismatch' })
   })
 
   it('rejects unsigned messages', () => {
