@@ -66,8 +66,7 @@ export async function createForge (init: ForgeInit = {}): Promise<Forge> {
   const f: ForgeServices = Object.assign(core, { refreshRefs: sync.refreshRefs, startFork: sync.startFork })
   const { limiter, webhooks, gitQueue, events, path } = f
 
-  // Order matters where patterns overlap: the first route that matches a path answers it
-  // (`/issues/comments` before `/issues/:number`).
+  // Where patterns overlap, the most specific answers (router.ts): the order here does not matter.
   const router = new Router<Handler>()
   userRoutes(router, f)
   orgRoutes(router, f)

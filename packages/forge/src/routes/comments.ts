@@ -1,4 +1,4 @@
-/** Routes: issue comments (registered before the issue routes: `/issues/comments` is not issue "comments"). */
+/** Routes: issue comments (`/issues/comments` is matched before `/issues/:number`: the router prefers literal segments). */
 import type { Router } from '../router.js'
 import type { ForgeServices, Handler } from './common.js'
 import { oneOf, parseTime, routeHelpers } from './common.js'
