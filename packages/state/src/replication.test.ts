@@ -3,6 +3,7 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import { tcp } from '@libp2p/tcp'
+import fc from 'fast-check'
 import { createLibp2p } from 'libp2p'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LogAuthorIdError, LogForkError, LogHashError, LogSignatureError, LogTruncatedError } from './log-errors.js'
@@ -272,6 +273,36 @@ describe('equivocation', () => {
       await e.replicator.stop()
       await e.node.stop()
     }
+  })
+
+  it('finds the position where the copies part, wherever it lies and whichever copy is longer', async () => {
+    const key = await generateKeyPair('Ed25519')
+    const base = createSignedLog({ privateKey: key, store: createMemoryStore() })
+    for (let i = 0; i < 40; i++) await base.append('task_progress', { i })
+    const protocol = '/bzzz/log-fork-property/1.0.0'
+    await fc.assert(fc.asyncProperty(
+      fc.integer({ min: 1, max: 40 }).chain((n) => fc.tuple(fc.constant(n), fc.integer({ min: 0, max: n - 1 }), fc.integer({ min: 1, max: 45 }))),
+      async ([n, k, extra]) => {
+        const m = Math.max(k + 1, extra) // the other branch's length: parts at k, ends anywhere after
+        const forkStore = createMemoryStore()
+        if (k > 0) forkStore.appendLog(base.author, base.range(0, k))
+        const other = createSignedLog({ privateKey: key, store: forkStore })
+        for (let i = k; i < m; i++) await other.append('task_progress', { i, branch: 'other' })
+        const mine = createMemoryStore()
+        mine.appendLog(base.author, base.range(0, n))
+        const server = createLogReplicator({ components: a.node, store: forkStore, accept: all, protocol })
+        const client = createLogReplicator({ components: b.node, store: mine, accept: all, protocol })
+        await server.start()
+        try {
+          const [res] = await client.sync(a.node.peerId, { authors: [base.author] })
+          expect(res!.error).toBeInstanceOf(LogForkError)
+          expect((res!.error as LogForkError).seq).toBe(k)
+          expect(mine.equivocations()).toHaveLength(1)
+          expect(mine.logHead(base.author)).toEqual({ ...base.head(), length: n, hash: base.range(n - 1, n)[0]!.hash })
+        } finally {
+          await server.stop()
+        }
+      }), { numRuns: 12 })
   })
 
   it('does not take a relay\'s bad entry for the author\'s equivocation', async () => {
