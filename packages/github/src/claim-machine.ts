@@ -63,7 +63,7 @@ export type HandleState =
     name: 'holding'
     own: OwnComment
     attempt: number
-    /** Server time before which this claim publishes nothing (a breaker's wait; 0 otherwise). */
+    /** Server time before which no fence of this claim passes. */
     publishFrom: number
     /** A terminal edit was sent: the comment may be terminal now, so it is never deleted. */
     terminalSent: boolean
@@ -222,9 +222,11 @@ export function step (cfg: MachineConfig, s: HandleState, e: HandleEvent, attemp
         name: 'holding',
         own: s.own,
         attempt: Math.max(attempt, j.nextAttempt),
-        // A breaker publishes nothing before the break + list lag (the old holder's fence can see
-        // it) + margin (its last publishing step has ended) + list lag (that step's result is listed).
-        publishFrom: cfg.breaks === undefined ? 0 : s.own.createdAt + 2 * cfg.settleMs + cfg.marginMs + ROUNDING_MS,
+        // No fence passes before the claim + list lag (any earlier holder's fence can see it) +
+        // margin (that holder's last step has ended) + list lag (what it published is listed).
+        // This is what a break needs; applied to every claim, it also covers a claim deleted by
+        // someone else while its holder was in a step.
+        publishFrom: s.own.createdAt + 2 * cfg.settleMs + cfg.marginMs + ROUNDING_MS,
         terminalSent: false
       }
     }

@@ -328,7 +328,7 @@ export function createClaimer (init: ClaimerInit): Claimer {
     // 3. Won.
     const own = s.own
     const controller = new AbortController()
-    let timer: NodeJS.Timeout | undefined
+    let renewStop: AbortController | undefined
     let renewing = false
     // Edits of the claim comment, one at a time and in call order.
     let edits: Promise<unknown> = Promise.resolve()
@@ -345,8 +345,8 @@ export function createClaimer (init: ClaimerInit): Claimer {
     }
     const stopRenewing = (): void => {
       renewing = false
-      if (timer !== undefined) clearTimeout(timer)
-      timer = undefined
+      renewStop?.abort()
+      renewStop = undefined
     }
     /** After a transition: a final state aborts the handle and withdraws the comment if due. */
     const settle = async (): Promise<void> => {
@@ -404,42 +404,48 @@ export function createClaimer (init: ClaimerInit): Claimer {
       startRenewing () {
         if (renewing || controller.signal.aborted) return
         renewing = true
-        const next = (delayMs: number): void => {
-          if (!renewing) return
-          timer = setTimeout(() => {
-            timer = undefined
-            handle.renew().then(() => { next(renewEveryMs) }, (err: unknown) => {
+        const stop = new AbortController()
+        renewStop = stop
+        const loop = async (): Promise<void> => {
+          let wait = renewEveryMs
+          for (;;) {
+            await clock.sleep(wait, stop.signal)
+            if (!renewing || stop.signal.aborted) return
+            try {
+              await handle.renew()
+              wait = renewEveryMs
+            } catch (err) {
               if (err instanceof ClaimLostError || !renewing) return
               client.log.warn(`renewing claim ${own.id} on ${repo}#${issue} failed: ${(err as Error).message}`)
-              next(Math.max(100, Math.min(30_000, Math.floor(renewEveryMs / 4))))
-            })
-          }, delayMs)
-          timer.unref?.()
+              wait = Math.max(100, Math.min(30_000, Math.floor(renewEveryMs / 4)))
+            }
+          }
         }
-        next(renewEveryMs)
+        loop().catch(() => {})
       },
       stopRenewing,
       async fence (opts = {}) {
-        ensureHeld()
-        await tick()
-        const sentAt = clock.now()
-        await read(opts.signal)
-        await settle()
-        ensureHeld()
-        const deadline = sentAt + marginMs
-        const parent = opts.signal === undefined ? controller.signal : AbortSignal.any([controller.signal, opts.signal])
-        return { deadline, signal: deadlineSignal(clock, deadline - clock.now(), parent, () => new ClaimLostError(repo, issue, own.id, 'step-overran')) }
+        const sig = opts.signal === undefined ? controller.signal : AbortSignal.any([controller.signal, opts.signal])
+        for (;;) {
+          ensureHeld()
+          await tick()
+          const sentAt = clock.now()
+          await read(opts.signal)
+          await settle()
+          ensureHeld()
+          // A young claim waits: an earlier holder's last step must be over and listed first.
+          const wait = publishWait(s, lastServer.serverNow + clock.now() - lastServer.at)
+          if (wait > 0) {
+            await clock.sleep(wait, sig)
+            continue
+          }
+          const deadline = sentAt + marginMs
+          return { deadline, signal: deadlineSignal(clock, deadline - clock.now(), sig, () => new ClaimLostError(repo, issue, own.id, 'step-overran')) }
+        }
       },
       async publishStep (opts = {}) {
-        for (;;) {
-          const pass = await handle.fence(opts)
-          const wait = publishWait(s, lastServer.serverNow + clock.now() - lastServer.at)
-          if (wait <= 0) {
-            const existing = resultInComments(lastRead?.comments ?? [], issue, cfg.trusted, own.id)
-            return { ...pass, existing }
-          }
-          await clock.sleep(wait, opts.signal === undefined ? controller.signal : AbortSignal.any([controller.signal, opts.signal]))
-        }
+        const pass = await handle.fence(opts)
+        return { ...pass, existing: resultInComments(lastRead?.comments ?? [], issue, cfg.trusted, own.id) }
       },
       async complete (state, resultUrl, opts = {}) {
         ensureHeld()

@@ -1,5 +1,5 @@
 import { formatTimestamp, type ResultType, type TaskResultMessage } from '@bzzz/protocol'
-import type { ClaimHandle, FencePass } from './claimer.js'
+import { systemClock, type ClaimHandle, type Clock, type FencePass } from './claimer.js'
 import type { GitHubClient } from './client.js'
 import { ForkNotReadyError, GitHubRequestError } from './errors.js'
 import { resultInPulls, type FoundResult } from './result.js'
@@ -15,6 +15,8 @@ export interface PublisherInit {
   settleMs?: number
   /** Longest log excerpt put in a pull request. Default 20 000 characters. */
   maxLogChars?: number
+  /** How to wait (tests inject a virtual clock). Default: real time. */
+  clock?: Clock
 }
 
 export interface ForkInfo {
@@ -79,6 +81,8 @@ export function createPublisher (init: PublisherInit): Publisher {
   const settleMs = init.settleMs ?? 2000
   const maxLog = init.maxLogChars ?? 20_000
   const forks = new Map<string, ForkJob>()
+  const clock = init.clock ?? systemClock
+  const wait = async (ms: number, signal?: AbortSignal): Promise<void> => { await clock.sleep(ms, signal) }
 
   const waitReady = async (fork: ForkInfo, scope: string, fresh: boolean, signal?: AbortSignal): Promise<void> => {
     const timeout = init.forkReadyTimeoutMs ?? 300_000
@@ -202,6 +206,7 @@ export function createPublisher (init: PublisherInit): Publisher {
       return found === undefined ? undefined : { number: found.number, url: found.html_url, created: false }
     }
     return await createOnce<Published>({
+      sleep: wait,
       signal,
       settleMs,
       // GitHub refuses a second pull request for the same head and base with 422.
@@ -237,6 +242,7 @@ export function createPublisher (init: PublisherInit): Publisher {
     const pass = await claim.publishStep({ ...(issue.signal !== undefined ? { signal: issue.signal } : {}) })
     const signal = issue.signal === undefined ? pass.signal : AbortSignal.any([pass.signal, issue.signal])
     return await createOnce<Published>({
+      sleep: wait,
       signal,
       settleMs,
       create: async () => {
@@ -280,6 +286,7 @@ export function createPublisher (init: PublisherInit): Publisher {
     if (step.adopted !== undefined) return step.adopted
     const signal = step.signal
     return await createOnce<Published>({
+      sleep: wait,
       signal,
       settleMs,
       create: async () => {
