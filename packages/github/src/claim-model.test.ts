@@ -324,6 +324,13 @@ const FOUND: Array<{ why: string, lagMax: number, latencyMax: number, seed: numb
     latencyMax: 0,
     seed: 1,
     cmds: () => [new ClaimCmd(1, false), new AdvanceCmd(3400), new FaultCmd(1, { kind: 'held', method: 'POST', delayMs: 50 }), new ReportCmd(1), new AdvanceCmd(8000)]
+  },
+  {
+    why: 'a partitioned holder fences just before a break; the breaker fences as soon as it may: their passes must not overlap',
+    lagMax: 400,
+    latencyMax: 0,
+    seed: 1,
+    cmds: () => [new ClaimCmd(0, false), new AdvanceCmd(3400), new FenceCmd(0), new ClaimCmd(1, true), new AdvanceCmd(3500), new FenceCmd(1), new FenceCmd(0), new AdvanceCmd(9000), new PublishCmd(1), new AdvanceCmd(9000)]
   }
 ]
 
