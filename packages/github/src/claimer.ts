@@ -4,7 +4,6 @@
  * argument in docs/github.md.
  */
 import { randomBytes } from 'node:crypto'
-import { setTimeout as delay } from 'node:timers/promises'
 import { formatTimestamp, type TaskClaimMessage } from '@bzzz/protocol'
 import { formatClaimBody, parseClaimMarker, type Claim, type ClaimMarker } from './claim.js'
 import {
@@ -15,7 +14,7 @@ import type { GitHubClient } from './client.js'
 import { ClaimLostError, ConfigError, GitHubRequestError } from './errors.js'
 import { listIssueComments, type CommentData, type CommentsRead } from './listing.js'
 import { resultInComments, type FoundResult } from './result.js'
-import { parseRepo, type RepoRef } from './util.js'
+import { parseRepo, sleep, type RepoRef } from './util.js'
 
 export interface StatusLabels {
   done: string
@@ -30,7 +29,7 @@ export interface Clock {
 
 export const systemClock: Clock = {
   now: () => performance.now(),
-  sleep: async (ms, signal) => { await delay(ms, undefined, { ref: false, ...(signal !== undefined ? { signal } : {}) }) }
+  sleep: async (ms, signal) => { await sleep(ms, signal) }
 }
 
 export interface ClaimerInit {

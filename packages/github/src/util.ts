@@ -1,8 +1,14 @@
 import { setTimeout as delay } from 'node:timers/promises'
 import { ConfigError, GitHubRequestError } from './errors.js'
 
-export function sleep (ms: number, signal?: AbortSignal): Promise<void> {
-  return delay(ms, undefined, signal === undefined ? undefined : { signal })
+/** Waits `ms`; on abort it rejects with the signal's reason (a `ClaimLostError`, say), not a bare `AbortError`. */
+export async function sleep (ms: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await delay(ms, undefined, signal === undefined ? { ref: false } : { signal, ref: false })
+  } catch (err) {
+    if (signal?.aborted === true) throw signal.reason
+    throw err
+  }
 }
 
 export interface RepoRef { owner: string, repo: string }
