@@ -21,11 +21,16 @@ describe('the claim handle\'s state machine', () => {
     expect(run(won)).toMatchObject({ name: 'holding', attempt: 1, publishFrom: T0 + 2 * 500 + 5000 + 1000 })
   })
 
-  it('a lower live claim by a trusted peer wins; by a stranger it does not count', () => {
+  it('a lower live claim by a trusted peer wins; by another login it counts for one lease from its creation, edits or not', () => {
     const lower = comment(5, marker({ node: 'other', nonce: 'x' }), 'peer')
     expect(run([won[0]!, { type: 'read', comments: [lower, own], serverNow: T0 + 600, at: 600 }])).toMatchObject({ name: 'lost', reason: 'held', withdraw: true })
-    const stranger = comment(5, marker({ node: 'other', nonce: 'x' }), 'stranger')
-    expect(run([won[0]!, { type: 'read', comments: [stranger, own], serverNow: T0 + 600, at: 600 }])).toMatchObject({ name: 'holding' })
+    const c2 = { ...cfg, untrustedLeaseMs: 60_000 }
+    const stranger = comment(5, marker({ node: 'other', nonce: 'x', lease_ms: 86_400_000 }), 'stranger', T0 - 1000)
+    expect(run([won[0]!, { type: 'read', comments: [stranger, own], serverNow: T0 + 600, at: 600 }], c2)).toMatchObject({ name: 'lost', reason: 'held', retryAt: T0 - 1000 + 60_000 + 2500 })
+    const edited = comment(5, marker({ node: 'other', nonce: 'x', lease_ms: 86_400_000 }), 'stranger', T0 - 70_000, T0)
+    expect(run([won[0]!, { type: 'read', comments: [edited, own], serverNow: T0 + 600, at: 600 }], c2)).toMatchObject({ name: 'holding' })
+    const strangerDone = comment(5, marker({ node: 'other', nonce: 'x', state: 'done' }), 'stranger')
+    expect(run([won[0]!, { type: 'read', comments: [strangerDone, own], serverNow: T0 + 600, at: 600 }], c2)).toMatchObject({ name: 'holding' })
   })
 
   it('an unanswered POST is looked for, and posted again at most MAX_POSTS times', () => {

@@ -252,6 +252,8 @@ export function createClaimer (init: ClaimerInit): Claimer {
       graceMs,
       marginMs,
       trusted: login === undefined ? undefined : [login, ...trustedList()],
+      // A peer missing from the trust list is still respected for one lease (never extended).
+      untrustedLeaseMs: leaseMs,
       breaks: options.breaks
     }
     let attempt = options.attempt ?? 1
