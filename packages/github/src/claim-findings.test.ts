@@ -105,6 +105,13 @@ describe('the claim handle, second version: the findings of issue 10', () => {
     await expect(high.fence()).rejects.toMatchObject({ name: 'ClaimLostError', reason: 'held' })
   }, 30_000)
 
+  it('3b. a holder whose own claim is not listed yet (lag longer than its wait) asks for it, and holds on', async () => {
+    fx = await start(3, { listLagMs: 2500 })
+    const c = won(await createClaimer({ client: await fx.client('bob'), node: 'A', leaseMs: 20_000, settleMs: 100, marginMs: 500, setStatus: false, trustedClaimants: MESH }).claim(REPO, 1))
+    await c.fence()
+    expect(c.state).toBe('holding')
+  }, 30_000)
+
   it('4. a stranger\'s markers: `done` counts for nothing, `claimed` delays the issue by one lease at most, whatever its edits', async () => {
     fx = await start()
     const stranger = await fx.client('stranger')

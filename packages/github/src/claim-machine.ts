@@ -159,10 +159,10 @@ export function orphansIn (comments: readonly ClaimComment[], nonce: string, own
  * claim, and valid with `marginMs` to spare both by the server's clock and by local elapsed time.
  */
 function judge (cfg: MachineConfig, own: OwnComment, comments: readonly ClaimComment[], serverNow: number, at: number, first: boolean): HandleState | { ok: true, listed: Claim, nextAttempt: number } {
-  // The decision read always counts the own comment (lag cannot hide it); a fence must find it,
-  // unless it is so new that the list may not show it yet.
+  // The decision read always counts the own comment (lag cannot hide it); a fence must find it
+  // (the I/O asks for the comment itself when the list lags behind it: absent means deleted).
   const present = comments.some((c) => c.id === own.id)
-  if (!present && !first && serverNow >= own.createdAt + cfg.settleMs + ROUNDING_MS) return lost('deleted', own, { withdraw: false })
+  if (!present && !first) return lost('deleted', own, { withdraw: false })
   const ownComment: ClaimComment | undefined = present ? undefined : { id: own.id, body: undefined, created_at: new Date(own.createdAt).toISOString(), updated_at: own.updatedAtText }
   // Other comments with this nonce are this handle's own unseen POSTs, deleted as they are found.
   const others = comments.filter((c) => c.id === own.id || parseClaimMarker(c.body)?.nonce !== cfg.nonce)
