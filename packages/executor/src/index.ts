@@ -42,3 +42,4 @@ export { agentEnv, secretsOfGitEnv, DEFAULT_ENV_ALLOW, type AgentEnvInit } from 
 export { runProcess, type ProcessRunInit, type ProcessRunResult } from './process-runner.js'
 export { initialState, transition, type RunState, type RunInput, type RunEffect, type StopReason, type Usage, type FinalSeen } from './run-machine.js'
 export { detectContainment, assertBwrap, bwrapArgs, containedArgv, type Containment, type SandboxSpec } from './isolation.js'
+export { createExecutor, taskBranch, DEFAULT_LIMITS } from './executor.js'

@@ -46,6 +46,8 @@ export interface RunLimits {
   exitGraceMs: number
   /** Between SIGTERM and SIGKILL when a run is ended. Default 2 s. */
   killGraceMs: number
+  /** Passed to CLIs that have a turn limit of their own. Default: none. */
+  maxTurns?: number
 }
 
 export type SandboxMode = 'none' | 'bwrap'
@@ -68,6 +70,8 @@ export interface ExecutorInit<C extends HeldClaim = HeldClaim> {
   wipIntervalMs?: number
   /** Default `none`. `bwrap` needs bubblewrap on the PATH. */
   sandbox?: SandboxMode
+  /** More paths the sandboxed agent may write (its own state directory, e.g. `~/.claude`). */
+  sandboxWritable?: readonly string[]
   /** Default `auto`: a PID namespace where `unshare` works, else a process group. */
   isolation?: IsolationMode
   /** Environment variables passed through to the agent (names). Default: PATH, HOME, LANG, LC_ALL, TERM, TZ, TMPDIR, USER. */
