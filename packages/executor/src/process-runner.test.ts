@@ -7,7 +7,7 @@ import { parseJsonlLine } from './command-adapter.js'
 import { DEFAULT_LIMITS } from './executor.js'
 import { detectContainment, type Containment } from './isolation.js'
 import { runProcess, type ProcessRunInit } from './process-runner.js'
-import { leftOver, newMark, SCRIPTED_AGENT } from './test-util.js'
+import { leftOver, newMark, SCRIPTED_AGENT } from './fixtures.test.util.js'
 import type { RunLimits } from './types.js'
 
 let dir: string
