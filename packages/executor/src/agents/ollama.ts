@@ -33,8 +33,9 @@ function git (cwd: string, args: string[], input: string | undefined, signal: Ab
     let output = ''
     child.stdout.on('data', (d: Buffer) => { output += d.toString('utf8') })
     child.stderr.on('data', (d: Buffer) => { output += d.toString('utf8') })
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code: code ?? 1, output: output.slice(-4000) }))
+    child.stdin.on('error', () => {}) // EPIPE when git ends (or is killed) before reading it all
+    child.on('error', (err) => reject(signal.aborted ? signal.reason : err))
+    child.on('close', (code) => signal.aborted ? reject(signal.reason) : resolve({ code: code ?? 1, output: output.slice(-4000) }))
     child.stdin.end(input ?? '')
   })
 }
@@ -44,6 +45,7 @@ export function ollamaAdapter (config: OllamaAdapterConfig = {}): InProcessAgent
     kind: 'in-process',
     name: 'ollama',
     async run (spec: AgentRunSpec, { signal, onEvent }) {
+      signal.throwIfAborted()
       const emit = (event: AgentEvent): void => onEvent(event)
       const client = new Ollama({
         host: spec.endpoint?.baseUrl ?? config.host ?? 'http://127.0.0.1:11434',
