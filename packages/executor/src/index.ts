@@ -68,6 +68,7 @@ export {
   createScriptedModelServer,
   inLoopbackNamespace,
   loopbackEnv,
-  canUseNetworkNamespaces
+  canUseNetworkNamespaces,
+  withLoopbackNamespace
 } from './model-server/index.js'
 export type { ModelScript, ScriptAction, ScriptedModelServer, ScriptedModelServerInit, RecordedRequest, LoopbackBridge } from './model-server/index.js'

@@ -2,6 +2,7 @@
 // an agent CLI under test can never reach out. The scripted model server stays in the test's own
 // process: it also listens on a Unix socket (a file, so it crosses network namespaces), and a
 // small bridge inside the namespace forwards 127.0.0.1:PORT there before the command starts.
+import type { CliAgentAdapter } from '../agent.js'
 
 export interface LoopbackBridge {
   /** The port the command inside the namespace connects to on 127.0.0.1. */
@@ -53,4 +54,21 @@ export function loopbackEnv (bridges: LoopbackBridge[]): Record<string, string> 
 /** Whether this process may create network namespaces (root). */
 export function canUseNetworkNamespaces (): boolean {
   return typeof process.getuid === 'function' && process.getuid() === 0
+}
+
+/**
+ * The same CLI adapter, its command run in a loopback-only network namespace with the bridges
+ * up: what a test hands to the executor so that a real CLI reaches the scripted model server
+ * and nothing else.
+ */
+export function withLoopbackNamespace (adapter: CliAgentAdapter, bridges: LoopbackBridge[], options: { node?: string } = {}): CliAgentAdapter {
+  return {
+    kind: 'cli',
+    name: adapter.name,
+    parser: adapter.parser,
+    command: (spec) => {
+      const command = adapter.command(spec)
+      return { ...inLoopbackNamespace(command, options), env: { ...command.env, ...loopbackEnv(bridges) } }
+    }
+  }
 }
