@@ -1,5 +1,6 @@
 // The agent adapters, by name.
 import type { AgentAdapter } from '../agent.js'
+import { createCommandAdapter, type CommandAdapterInit } from '../command-adapter.js'
 import { claudeAdapter } from './claude.js'
 import type { CliAdapterConfig } from './cli-adapter.js'
 import { codexAdapter } from './codex.js'
@@ -16,12 +17,14 @@ export interface AgentAdapterConfigs {
   gemini: CliAdapterConfig & { settingsPath?: string }
   opencode: CliAdapterConfig & { provider?: string }
   ollama: OllamaAdapterConfig
+  /** The generic adapter (src/command-adapter.ts): any program that prints JSON-line events or text. */
+  command: CommandAdapterInit
 }
 
 export class UnknownAgentError extends Error {
   readonly agent: string
   constructor (agent: string) {
-    super(`unknown agent "${agent}" (known: ${AGENT_NAMES.join(', ')})`)
+    super(`unknown agent "${agent}" (known: ${AGENT_NAMES.join(', ')}, command)`)
     this.name = 'UnknownAgentError'
     this.agent = agent
   }
@@ -32,6 +35,7 @@ export function isAgentName (name: string): name is AgentName {
 }
 
 /** The adapter for a named agent, with its configuration (command template overrides, host, …). */
+export function createAgentAdapter (name: 'command', config: CommandAdapterInit): AgentAdapter
 export function createAgentAdapter<N extends AgentName> (name: N, config?: AgentAdapterConfigs[N]): AgentAdapter
 export function createAgentAdapter (name: string, config?: unknown): AgentAdapter
 export function createAgentAdapter (name: string, config: unknown = {}): AgentAdapter {
@@ -41,6 +45,7 @@ export function createAgentAdapter (name: string, config: unknown = {}): AgentAd
     case 'gemini': return geminiAdapter(config as AgentAdapterConfigs['gemini'])
     case 'opencode': return opencodeAdapter(config as AgentAdapterConfigs['opencode'])
     case 'ollama': return ollamaAdapter(config as OllamaAdapterConfig)
+    case 'command': return createCommandAdapter(config as CommandAdapterInit)
     default: throw new UnknownAgentError(name)
   }
 }

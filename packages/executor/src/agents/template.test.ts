@@ -63,5 +63,6 @@ describe('default command lines', () => {
     const c = createAgentAdapter('claude', { template: { file: '/opt/claude', args: ['-p', '{prompt}'] }, env: { X: '{cwd}' } })
     expect(c.kind === 'cli' && c.command(spec)).toEqual({ file: '/opt/claude', args: ['-p', 'Fix the bug'], env: { IS_SANDBOX: '1', ANTHROPIC_BASE_URL: 'http://127.0.0.1:1234', X: '/w' } })
     expect(() => createAgentAdapter('cursor')).toThrow(UnknownAgentError)
+    expect(createAgentAdapter('command', { command: ['my-agent', '{prompt}'] })).toMatchObject({ kind: 'cli', name: 'command' })
   })
 })

@@ -21,6 +21,8 @@ export interface ModelScript {
   final: string
   /** Tokens reported per reply (defaults: 100 in, 20 out). */
   usage?: { inputTokens: number, outputTokens: number }
+  /** Wait this long before each model reply (a slow model; an agent that goes quiet). */
+  delayMs?: number
 }
 
 /** A tool call in the wire-neutral form the encoders turn into each API's shape. */

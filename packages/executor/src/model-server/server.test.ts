@@ -82,6 +82,13 @@ describe('scripted model server', () => {
     expect(server.requests.map((r) => r.path)).toEqual(['/v1/other', '/v1/messages'])
   })
 
+  it('waits delayMs before each reply (a slow model)', async () => {
+    server.script = { ...server.script, delayMs: 300 }
+    const started = Date.now()
+    await post('/v1/messages', { model: 'm', messages: [] })
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290)
+  })
+
   it('answers on its Unix socket too', async () => {
     const text = await new Promise<string>((resolve, reject) => {
       const req = request({ socketPath: join(dir, 'm.sock'), path: '/api/tags' }, (res) => {

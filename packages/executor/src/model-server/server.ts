@@ -133,9 +133,12 @@ export function createScriptedModelServer (init: ScriptedModelServerInit): Scrip
       }
       record.api = api
       try {
-        const reply = pickReply(self.script, view(api, body), init.root != null ? { root: init.root } : {})
+        const script = self.script
+        const reply = pickReply(script, view(api, body), init.root != null ? { root: init.root } : {})
         record.reply = reply
-        respond(res, api, path, body, reply, self.script.usage ?? { inputTokens: 100, outputTokens: 20 })
+        if (script.delayMs != null && script.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, script.delayMs))
+        if (res.destroyed) return
+        respond(res, api, path, body, reply, script.usage ?? { inputTokens: 100, outputTokens: 20 })
       } catch (err) {
         record.error = (err as Error).message
         res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: record.error } }))
