@@ -43,3 +43,32 @@ export { runProcess, type ProcessRunInit, type ProcessRunResult } from './proces
 export { initialState, transition, type RunState, type RunInput, type RunEffect, type StopReason, type Usage, type FinalSeen } from './run-machine.js'
 export { detectContainment, assertBwrap, bwrapArgs, containedArgv, type Containment, type SandboxSpec } from './isolation.js'
 export { createExecutor, taskBranch, DEFAULT_LIMITS } from './executor.js'
+
+// Agent adapters (src/agents) and the scripted model server for tests (src/model-server).
+export {
+  AGENT_NAMES,
+  createAgentAdapter,
+  isAgentName,
+  UnknownAgentError,
+  claudeAdapter,
+  claudeParser,
+  codexAdapter,
+  codexParser,
+  geminiAdapter,
+  geminiParser,
+  opencodeAdapter,
+  opencodeParser,
+  ollamaAdapter,
+  extractDiff,
+  diffPaths,
+  renderTemplate
+} from './agents/index.js'
+export type { AgentName, AgentAdapterConfigs, CliAdapterConfig, CommandTemplate, OllamaAdapterConfig } from './agents/index.js'
+export {
+  createScriptedModelServer,
+  inLoopbackNamespace,
+  loopbackEnv,
+  canUseNetworkNamespaces,
+  withLoopbackNamespace
+} from './model-server/index.js'
+export type { ModelScript, ScriptAction, ScriptedModelServer, ScriptedModelServerInit, RecordedRequest, LoopbackBridge } from './model-server/index.js'
