@@ -47,7 +47,7 @@ export function createExecutor<C extends HeldClaim = HeldClaim> (init: ExecutorI
     if (init.sandbox === 'bwrap') await assertBwrap()
     const containment: Containment = init.isolation === 'pid-namespace' || init.isolation === 'process-group' ? init.isolation : await detectContainment()
     if (containment === 'process-group') log.warn?.('no PID namespace here: agents run in a process group, and a child that calls setsid may outlive its run')
-    return { workspaces: createWorkspaces({ root, gitEnv: init.gitEnv, identity, redact }), containment, identity }
+    return { workspaces: createWorkspaces({ root, gitEnv: init.gitEnv, identity, redact, log }), containment, identity }
   }
 
   const runTask = async (task: ExecutorTask, claim: C, options: RunOptions): Promise<ExecutorOutcome> => {

@@ -16,6 +16,8 @@ export interface WorkspaceInit {
   gitEnv: () => Record<string, string>
   identity: GitIdentity
   redact?: (text: string) => string
+  /** `debug` gets `git fetch|push <ms> ms` for every transfer (the forge's share of the overhead). */
+  log?: { debug?: (message: string) => void }
 }
 
 export interface ForkRef { owner: string, repo: string, fullName: string, defaultBranch: string, cloneUrl: string }
@@ -85,8 +87,13 @@ export function createWorkspaces (init: WorkspaceInit): Workspaces {
       if (locks.get(key) === settled) locks.delete(key)
     }
   }
-  const run = async (args: string[], cwd: string, signal?: AbortSignal, env?: Record<string, string>): Promise<string> =>
-    await git(args, { cwd, signal, redact: init.redact, ...(env !== undefined ? { env } : {}) })
+  const run = async (args: string[], cwd: string, signal?: AbortSignal, env?: Record<string, string>): Promise<string> => {
+    const started = performance.now()
+    const out = await git(args, { cwd, signal, redact: init.redact, ...(env !== undefined ? { env } : {}) })
+    const verb = args.find((a) => a === 'fetch' || a === 'push')
+    if (verb !== undefined) init.log?.debug?.(`git ${verb} ${Math.round(performance.now() - started)} ms`)
+    return out
+  }
   // The executor's view of a workspace: the cache as git dir, the private index, no hooks.
   const onTree = (ws: Pick<Workspace, 'cacheDir' | 'dir'>, args: string[]): string[] =>
     ['--git-dir', ws.cacheDir, '--work-tree', ws.dir, '-c', 'core.hooksPath=/dev/null', ...args]
@@ -107,8 +114,11 @@ export function createWorkspaces (init: WorkspaceInit): Workspaces {
     }
     // Upstream's default branch, and this node's own branch for the task where it exists
     // (a glob refspec: a missing branch is not an error).
-    await run(['fetch', '-q', '--no-tags', 'upstream', `+refs/heads/${main}:refs/remotes/upstream/${main}`], cacheDir, p.signal, auth)
-    await run(['fetch', '-q', '--no-tags', 'fork', `+refs/heads/${p.branch}*:refs/remotes/fork/${p.branch}*`], cacheDir, p.signal, auth)
+    // Both at once: they update different refs and write no FETCH_HEAD.
+    await Promise.all([
+      run(['fetch', '-q', '--no-tags', '--no-write-fetch-head', 'upstream', `+refs/heads/${main}:refs/remotes/upstream/${main}`], cacheDir, p.signal, auth),
+      run(['fetch', '-q', '--no-tags', '--no-write-fetch-head', 'fork', `+refs/heads/${p.branch}*:refs/remotes/fork/${p.branch}*`], cacheDir, p.signal, auth)
+    ])
     const upstreamHead = (await run(['rev-parse', `refs/remotes/upstream/${main}`], cacheDir, p.signal)).trim()
     const resolve = async (ref: string): Promise<string | undefined> => {
       try {
@@ -121,7 +131,7 @@ export function createWorkspaces (init: WorkspaceInit): Workspaces {
     if (p.wipFrom !== undefined) {
       const ref = `refs/remotes/wip/${safe(p.wipFrom.owner)}/${p.wipFrom.branch}`
       try {
-        await run(['fetch', '-q', '--no-tags', `${base}/${p.wipFrom.owner}/${p.wipFrom.repo ?? name}.git`, `+refs/heads/${p.wipFrom.branch}:${ref}`], cacheDir, p.signal, auth)
+        await run(['fetch', '-q', '--no-tags', '--no-write-fetch-head', `${base}/${p.wipFrom.owner}/${p.wipFrom.repo ?? name}.git`, `+refs/heads/${p.wipFrom.branch}:${ref}`], cacheDir, p.signal, auth)
         const commit = await resolve(ref)
         if (commit !== undefined) resumedFrom = { ...p.wipFrom, commit }
       } catch (err) {
@@ -158,12 +168,19 @@ export function createWorkspaces (init: WorkspaceInit): Workspaces {
       await run(onTree(ws, ['clean', '-q', '-ffdx']), dir, p.signal, env)
       // A fresh `.git` for the agent: the task branch, the cache's objects, the fork as origin (no credentials).
       const gitDir = join(dir, '.git')
-      await run(['init', '-q', '-b', p.branch], dir, p.signal)
-      await writeFile(join(gitDir, 'objects', 'info', 'alternates'), `${join(cacheDir, 'objects')}\n`)
-      await run(['update-ref', `refs/heads/${p.branch}`, ws.start], dir, p.signal)
-      await run(['remote', 'add', 'origin', p.fork.cloneUrl], dir, p.signal)
-      await copyFile(indexFile, join(gitDir, 'index'))
-      await appendFile(join(gitDir, 'info', 'exclude'), '\n/.bzzz/\n')
+      // No template (no sample hooks to copy); the branch ref and the remote written directly into the fresh directory.
+      await run(['init', '-q', '--template=', '-b', p.branch], dir, p.signal)
+      const branchRef = join(gitDir, 'refs', 'heads', ...p.branch.split('/'))
+      await mkdir(join(branchRef, '..'), { recursive: true })
+      await mkdir(join(gitDir, 'info'), { recursive: true })
+      await mkdir(join(gitDir, 'objects', 'info'), { recursive: true })
+      await Promise.all([
+        writeFile(join(gitDir, 'objects', 'info', 'alternates'), `${join(cacheDir, 'objects')}\n`),
+        writeFile(branchRef, `${ws.start}\n`),
+        appendFile(join(gitDir, 'config'), `[remote "origin"]\n\turl = ${p.fork.cloneUrl}\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n`),
+        copyFile(indexFile, join(gitDir, 'index')),
+        writeFile(join(gitDir, 'info', 'exclude'), '/.bzzz/\n')
+      ])
       return ws
     } catch (err) {
       busy.delete(key)
