@@ -129,7 +129,7 @@ describe('the executor against the forge', () => {
   }, 60_000)
 
   it('follow-ups become issues, and a missing capability is a help outcome, not a failure', async () => {
-    fx = await startTaskForge({ issues: [{ title: 'one' }, { title: 'two' }] })
+    fx = await startTaskForge({ issues: [{ title: 'one' }, { title: 'two' }, { title: 'three' }] })
     const bob = await fx.peer('bob')
     const followUps = JSON.stringify({ follow_ups: [{ title: 'Also do B', body: 'B is needed too.' }] })
     const help = JSON.stringify({ help: { capabilities: ['gpu'], reason: 'needs CUDA to run the tests' } })
@@ -141,6 +141,10 @@ describe('the executor against the forge', () => {
     expect(o2).toMatchObject({ type: 'help', capabilities: ['gpu'], reason: 'needs CUDA to run the tests' })
     const issues = await bob.client.request('GET /repos/{owner}/{repo}/issues', { owner: 'alice', repo: 'tasks', state: 'all' })
     expect(issues.data.map((i) => i.title)).toContain('Also do B')
+    // An agent CLI that is not installed here: also a help outcome (the adapter's capability is missing).
+    const missing = createExecutor({ dataDir: dirs[0]!, agent: createCommandAdapter({ name: 'nosuch', command: ['bzzz-no-such-agent-cli'] }), publisher: bob.publisher, gitEnv: () => bob.client.gitEnv(), identity, wipIntervalMs: 0 })
+    const o3 = await missing.run({ repo: 'alice/tasks', issue: 3, title: 'x', body: 'y' }, await won(bob.claimer, 'alice/tasks', 3))
+    expect(o3).toMatchObject({ type: 'help', capabilities: ['agent:nosuch'] })
   }, 60_000)
 
   it('a run killed mid-way resumes from its WIP branch on another workspace, and the pull request holds both runs\' work', async () => {

@@ -18,6 +18,7 @@ import { buildPrompt, readContributing } from './prompt.js'
 import type {
   CancelReason, Executor, ExecutorEvent, ExecutorInit, ExecutorOutcome, ExecutorTask, FailureReason, GitIdentity, HeldClaim, RunLimits, RunOptions
 } from './types.js'
+import { which } from './which.js'
 import { createWorkspaces, type Workspace, type Workspaces } from './workspace.js'
 
 export const DEFAULT_LIMITS: RunLimits = { wallClockMs: 30 * 60_000, inactivityMs: 5 * 60_000, exitGraceMs: 10_000, killGraceMs: 2000 }
@@ -129,10 +130,16 @@ export function createExecutor<C extends HeldClaim = HeldClaim> (init: ExecutorI
         if (init.agent.kind === 'cli') {
           await mkdir(logDir, { recursive: true })
           const command = init.agent.command(spec)
+          const env = agentEnv({ base: process.env, allow: init.envAllow ?? DEFAULT_ENV_ALLOW, extra: { ...init.env, ...command.env }, secrets: secrets() })
+          // The agent's CLI is not installed: a capability this peer lacks, not a failure.
+          if (await which(command.file, env.PATH, ws.dir) === undefined) {
+            if (timer !== undefined) clearInterval(timer)
+            return { type: 'help', capabilities: [`agent:${init.agent.name}`], reason: `\`${command.file}\` is not installed on this peer`, ...base() }
+          }
           result = await runProcess({
             command,
             cwd: ws.dir,
-            env: agentEnv({ base: process.env, allow: init.envAllow ?? DEFAULT_ENV_ALLOW, extra: { ...init.env, ...command.env }, secrets: secrets() }),
+            env,
             parser: init.agent.parser(),
             limits,
             logDir,
