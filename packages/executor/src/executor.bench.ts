@@ -98,7 +98,9 @@ try {
   // pull request open. `forge_ms`: the forge's share (REST answers, as the forge timed them, plus
   // git fetch/push round trips to it); `excl_forge_ms`: what is left, the executor's own work.
   {
-    const claimer = createClaimer({ client, node: '12D3KooWbenchnode', settleMs: 100, setStatus: false })
+    // A short margin: claim v2's fence of a young claim waits out created_at + 2×settle + margin,
+    // which an instant agent would otherwise spend waiting (the claim's cost, not the executor's).
+    const claimer = createClaimer({ client, node: '12D3KooWbenchnode', settleMs: 100, marginMs: 500, leaseMs: 60_000, setStatus: false })
     let forgeMs = 0
     forge.events.on('request', (e: { ms: number }) => { forgeMs += e.ms })
     const executor = createExecutor({

@@ -117,15 +117,16 @@ describe('the executor against the forge', () => {
     fx = await startTaskForge({ issues: [{ title: 'one' }, { title: 'two' }, { title: 'three' }] })
     const bob = await fx.peer('bob')
     const cases: Array<[number, string, string]> = [[1, 'crash', 'agent_failed'], [2, 'nochange', 'no_change'], [3, 'denied', 'denied']]
-    for (const [issue, scenario, reason] of cases) {
+    // At once: each waits for its young claim's fence.
+    await Promise.all(cases.map(async ([issue, scenario, reason]) => {
       const claim = await won(bob.claimer, 'alice/tasks', issue)
       const executor = createExecutor({ dataDir: await tempDir(), agent: createCommandAdapter({ command: [SCRIPTED_AGENT, scenario] }), publisher: bob.publisher, gitEnv: () => bob.client.gitEnv(), identity, wipIntervalMs: 0 })
       const outcome = await executor.run({ repo: 'alice/tasks', issue, title: 'x', body: 'y' }, claim)
       expect(outcome).toMatchObject({ type: 'failure', reason })
-      if (outcome.type !== 'failure') continue
+      if (outcome.type !== 'failure') return
       expect(outcome.report?.url).toMatch(/issuecomment/)
       if (scenario === 'crash') expect(outcome.tail).toContain('Error: something broke')
-    }
+    }))
   }, 60_000)
 
   it('follow-ups become issues, and a missing capability is a help outcome, not a failure', async () => {

@@ -190,8 +190,10 @@ export function createExecutor<C extends HeldClaim = HeldClaim> (init: ExecutorI
             try {
               let pr: Published | undefined
               if (verdict.type === 'pull_request') {
-                await claim.fence({ signal })
-                if (pushed?.commit !== head) await workspaces.push(ws, head, signal)
+                // Push under the fence: a pass that carries its own signal (claim v2) bounds the push.
+                const pass = await claim.fence({ signal }) as { signal?: unknown } | undefined
+                const fenced = pass?.signal instanceof AbortSignal ? AbortSignal.any([signal, pass.signal]) : signal
+                if (pushed?.commit !== head) await workspaces.push(ws, head, fenced)
                 pr = await init.publisher.openPullRequest(claim, {
                   fork, branch: ws.branch, title: oneLine(task.title), summary: file?.summary ?? result.final?.text ?? `Changes made by the \`${init.agent.name}\` agent.`, log: tail, signal
                 })

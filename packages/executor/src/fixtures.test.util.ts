@@ -65,7 +65,7 @@ export async function startTaskForge (opts: { files?: Record<string, string>, is
     })
     return {
       client,
-      claimer: createClaimer({ client, node: `12D3KooW${login}node`, settleMs: 100, leaseMs, setStatus: false }),
+      claimer: createClaimer({ client, node: `12D3KooW${login}node`, settleMs: 100, leaseMs, marginMs: 3000, setStatus: false }),
       publisher: createPublisher({ client, settleMs: 100, forkPollMs: 50 })
     }
   }

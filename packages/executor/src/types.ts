@@ -15,7 +15,8 @@ export interface HeldClaim {
   readonly node: string
   readonly attempt: number
   readonly signal: AbortSignal
-  fence: (options?: { signal?: AbortSignal }) => Promise<void>
+  /** May resolve to a fence pass (`@bzzz/github`'s claim v2: `{ signal, deadline }`); its `signal` then bounds the push that follows. */
+  fence: (options?: { signal?: AbortSignal }) => Promise<unknown>
 }
 
 /** What the executor needs of `@bzzz/github`'s publisher, for the claim type `C` it is given. */
