@@ -98,9 +98,10 @@ try {
   // pull request open. `forge_ms`: the forge's share (REST answers, as the forge timed them, plus
   // git fetch/push round trips to it); `excl_forge_ms`: what is left, the executor's own work.
   {
-    // A short margin: claim v2's fence of a young claim waits out created_at + 2×settle + margin,
-    // which an instant agent would otherwise spend waiting (the claim's cost, not the executor's).
-    const claimer = createClaimer({ client, node: '12D3KooWbenchnode', settleMs: 100, marginMs: 500, leaseMs: 60_000, setStatus: false })
+    // Claim v2's fence of a young claim waits out created_at + 2×settle + margin; a real agent runs
+    // far longer than that, an instant one would spend it inside after_agent_ms. So each run starts
+    // once its claim is past that age (the claim's cost, measured by @bzzz/github's bench).
+    const claimer = createClaimer({ client, node: '12D3KooWbenchnode', settleMs: 100, marginMs: 3000, leaseMs: 60_000, setStatus: false })
     let forgeMs = 0
     forge.events.on('request', (e: { ms: number }) => { forgeMs += e.ms })
     const executor = createExecutor({
@@ -116,6 +117,7 @@ try {
     for (let i = 1; i <= ROUNDS + 1; i++) {
       const r = await claimer.claim('alice/big', i)
       if (r.outcome !== 'won') throw new Error('claim lost')
+      await new Promise((resolve) => setTimeout(resolve, 2 * 100 + 3000 + 300))
       let started = 0
       let ended = 0
       let forgeDuringAgent = 0

@@ -95,13 +95,17 @@ export function createExecutor<C extends HeldClaim = HeldClaim> (init: ExecutorI
         chain = chain.then(async () => {
           // Pushing must finish even when the run was cancelled: bounded by its own timeout.
           const bound = AbortSignal.timeout(120_000)
+          // `head`: the last snapshot; `pushed`: the last commit on the fork. A failed push is retried with the next snapshot.
           const commit = await workspaces.snapshot(ws, head, message, bound)
-          if (commit === undefined && pushed !== undefined) return
-          const target = commit ?? head
-          if (target === ws.start && ws.resumedFrom?.owner === fork.owner && ws.resumedFrom.branch === ws.branch) { pushed = { owner: fork.owner, repo: fork.repo, branch: ws.branch, commit: target }; return }
-          if (target === ws.upstreamHead) return
+          if (commit !== undefined) head = commit
+          const target = head
+          if (pushed?.commit === target || target === ws.upstreamHead) return
+          if (target === ws.start && ws.resumedFrom?.owner === fork.owner && ws.resumedFrom.branch === ws.branch) {
+            // This node's own WIP from before a restart: already on the fork.
+            pushed = { owner: fork.owner, repo: fork.repo, branch: ws.branch, commit: target }
+            return
+          }
           await workspaces.push(ws, target, bound)
-          head = target
           pushed = { owner: fork.owner, repo: fork.repo, branch: ws.branch, commit: target }
           emit({ type: 'wip', branch: ws.branch, commit: target })
         }).catch((err: unknown) => { log.warn?.(`work in progress not pushed: ${redact(err instanceof Error ? err.message : String(err))}`) })
