@@ -57,6 +57,23 @@ describe('the executor against the forge', () => {
     expect((await gitOut(['rev-parse', 'task'], c)).trim()).toBe(outcome.commit)
   }, 60_000)
 
+  it('gives the agent the issue, the task input and CONTRIBUTING.md, fenced and cleaned', async () => {
+    fx = await startTaskForge({ files: { 'README.md': '# tasks\n', 'CONTRIBUTING.md': 'Use tabs.\n' } })
+    const bob = await fx.peer('bob')
+    const lines: string[] = []
+    const executor = createExecutor({ dataDir: await tempDir(), agent: createCommandAdapter({ command: [SCRIPTED_AGENT, 'prompt', '{prompt}'] }), publisher: bob.publisher, gitEnv: () => bob.client.gitEnv(), identity, wipIntervalMs: 0 })
+    await executor.run({ repo: 'alice/tasks', issue: 1, title: 'Add \u202Ehello', body: 'Body with ``` inside', input: 'Prefer small commits.' }, await won(bob.claimer, 'alice/tasks', 1), {
+      onEvent: (e) => { if (e.type === 'agent' && e.event.type === 'message' && e.event.text.startsWith('PROMPT ')) lines.push(e.event.text.slice(7)) }
+    })
+    const prompt = lines.join('\n')
+    expect(prompt).toContain('issue #1 of the repository alice/tasks')
+    expect(prompt).toContain('```untrusted:issue-title\nAdd hello\n```')
+    expect(prompt).toContain('````untrusted:issue-body\nBody with ``` inside\n````')
+    expect(prompt).toContain('```untrusted:task-input\nPrefer small commits.\n```')
+    expect(prompt).toContain('```untrusted:contributing\nUse tabs.\n\n```')
+    expect(prompt).toContain('.bzzz/outcome.json')
+  }, 60_000)
+
   it('keeps the token from the agent: not in its environment, not in .git/config; its own push fails', async () => {
     fx = await startTaskForge()
     const bob = await fx.peer('bob')
