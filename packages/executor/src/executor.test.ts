@@ -195,4 +195,27 @@ describe('the executor against the forge', () => {
     expect(await gitOut(['show', 'task:notes.txt'], c)).toBe('start\nfirst run\nsecond run\n')
     expect(await gitOut(['merge-base', '--is-ancestor', o1.wip!.commit, 'task'], c).then(() => true, () => false)).toBe(true)
   }, 60_000)
+
+  it('after a restart, a node continues from its own WIP branch on the fork (a new data dir)', async () => {
+    fx = await startTaskForge({ files: { 'notes.txt': 'start\n' } })
+    const bob = await fx.peer('bob')
+    const claim = await won(bob.claimer, 'alice/tasks', 1)
+    const make = (args: string[], dataDir: string): Executor<ClaimHandle> => createExecutor({
+      dataDir, agent: createCommandAdapter({ command: [SCRIPTED_AGENT, ...args] }), publisher: bob.publisher, gitEnv: () => bob.client.gitEnv(), identity, wipIntervalMs: 200
+    })
+    const first = make(['append', 'notes.txt', 'before restart', 'then-hang'], await tempDir())
+    let wip = false
+    const running = first.run({ repo: 'alice/tasks', issue: 1, title: 'Notes', body: 'b' }, claim, { onEvent: (e) => { if (e.type === 'wip') wip = true } })
+    while (!wip) await new Promise((resolve) => setTimeout(resolve, 50))
+    await first.close()
+    expect((await running).type).toBe('cancelled')
+    // The same node (same claim), restarted with nothing on disk.
+    const o = await make(['append', 'notes.txt', 'after restart'], await tempDir()).run({ repo: 'alice/tasks', issue: 1, title: 'Notes', body: 'b' }, claim)
+    expect(o.type).toBe('pull_request')
+    if (o.type !== 'pull_request') return
+    const c = join(await tempDir(), 'c')
+    await gitOut(['clone', '-q', fx.forge.gitUrl('bob', 'tasks'), c], '/')
+    await gitOut(['fetch', '-q', 'origin', `${o.branch}:task`], c)
+    expect(await gitOut(['show', 'task:notes.txt'], c)).toBe('start\nbefore restart\nafter restart\n')
+  }, 60_000)
 })
