@@ -4,9 +4,30 @@
 // including those that called `setsid`. The fallback is a process group, which misses
 // processes that left it (documented in the README). `bwrap`, when asked for, runs inside.
 import { execFile } from 'node:child_process'
+import { accessSync, constants } from 'node:fs'
+import { delimiter, join } from 'node:path'
 import { SandboxUnavailableError } from './errors.js'
 
 export type Containment = 'pid-namespace' | 'process-group'
+
+const tools = new Map<string, string>()
+/** `unshare` and `bwrap` by absolute path, found on the executor's own PATH: the agent's PATH may lack them. */
+export function toolPath (name: string): string {
+  let found = tools.get(name)
+  if (found === undefined) {
+    found = name
+    for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(delimiter)) {
+      if (dir === '') continue
+      try {
+        accessSync(join(dir, name), constants.X_OK)
+        found = join(dir, name)
+        break
+      } catch { /* not here */ }
+    }
+    tools.set(name, found)
+  }
+  return found
+}
 
 async function works (file: string, args: string[]): Promise<boolean> {
   return await new Promise((resolve) => {
@@ -52,8 +73,8 @@ export function bwrapArgs (spec: SandboxSpec): string[] {
 
 /** The argv that runs `file args` contained (and sandboxed, when `sandbox` is given). */
 export function containedArgv (file: string, args: readonly string[], containment: Containment, sandbox: SandboxSpec | undefined): [string, string[]] {
-  const inner = sandbox === undefined ? [file, ...args] : ['bwrap', ...bwrapArgs(sandbox), file, ...args]
-  if (containment === 'pid-namespace') return ['unshare', ['--pid', '--fork', '--kill-child', ...inner]]
+  const inner = sandbox === undefined ? [file, ...args] : [toolPath('bwrap'), ...bwrapArgs(sandbox), file, ...args]
+  if (containment === 'pid-namespace') return [toolPath('unshare'), ['--pid', '--fork', '--kill-child', ...inner]]
   const [head, ...rest] = inner
   return [head!, rest]
 }

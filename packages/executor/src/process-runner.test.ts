@@ -113,6 +113,11 @@ describe('the process runner', () => {
     }
   })
 
+  it('finds unshare itself when the agent\'s PATH does not hold it', async () => {
+    const r = await run(['nochange'], {}, { env: { PATH: '/nonexistent' } })
+    expect(r).toMatchObject({ reason: 'exited', exitCode: 0, final: { ok: true } })
+  })
+
   it('ends the run when the output passes its cap', async () => {
     const r = await run(['chatty'], {}, { maxOutputBytes: 600 })
     expect(r.reason).toBe('output_limit')
