@@ -56,8 +56,10 @@ describe('the executor at its limits', () => {
       identity,
       wipIntervalMs: 0
     })
-    setTimeout(() => { lost.abort(new Error('claim lost')) }, 700)
-    const outcome = await executor.run({ repo: 'alice/tasks', issue: 1, title: 't', body: 'b' }, claim)
+    // Lost while the agent works, after it changed a file.
+    const outcome = await executor.run({ repo: 'alice/tasks', issue: 1, title: 't', body: 'b' }, claim, {
+      onEvent: (e) => { if (e.type === 'agent' && e.event.type === 'file_change') setTimeout(() => { lost.abort(new Error('claim lost')) }, 200) }
+    })
     expect(outcome).toMatchObject({ type: 'cancelled', reason: 'claim_lost', wip: { owner: 'bob' } })
     expect(await leftOver(mark)).toEqual([])
     const branch = await bob.client.request('GET /repos/{owner}/{repo}/branches/{branch}', { owner: 'bob', repo: 'tasks', branch: outcome.wip!.branch })

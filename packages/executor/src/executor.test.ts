@@ -72,7 +72,6 @@ describe('the executor against the forge', () => {
         gitEnv: () => bob.client.gitEnv(),
         identity,
         envAllow: ['PATH', 'HOME', 'GITHUB_TOKEN'],
-        cleanup: false,
         wipIntervalMs: 0
       })
       const outcome = await executor.run({ repo: 'alice/tasks', issue: 1, title: 't', body: 'b' }, claim, {

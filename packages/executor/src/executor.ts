@@ -1,9 +1,9 @@
 // The executor: from a held claim to a published result. Prepares the workspace, runs the
 // agent under its limits while pushing work in progress, then publishes a pull request,
 // follow-up issues, a failure report, or hands back a help request or a cancellation.
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { mkdir, rm } from 'node:fs/promises'
-import { basename, join } from 'node:path'
+import { basename, join, resolve } from 'node:path'
 import { ClaimLostError, type Published } from '@bzzz/github'
 import type { AgentEvent, AgentRunSpec } from './agent.js'
 import { classify } from './classify.js'
@@ -31,7 +31,7 @@ export function taskBranch (issue: number, node: string): string {
 type RunResult = Omit<ProcessRunResult, 'stdoutPath' | 'stderrPath'>
 
 export function createExecutor<C extends HeldClaim = HeldClaim> (init: ExecutorInit<C>): Executor<C> {
-  const root = join(init.dataDir, 'executor')
+  const root = resolve(init.dataDir, 'executor')
   const limits: RunLimits = { ...DEFAULT_LIMITS, ...init.limits }
   const wipIntervalMs = init.wipIntervalMs ?? 120_000
   const closing = new AbortController()
@@ -84,7 +84,7 @@ export function createExecutor<C extends HeldClaim = HeldClaim> (init: ExecutorI
       const message = redact(err instanceof Error ? `${err.name}: ${err.message}` : String(err))
       return await report('workspace', 'Preparing the workspace (fork, clone, task branch).', message)
     }
-    const logDir = join(root, 'runs', basename(ws.dir))
+    const logDir = join(root, 'runs', `${basename(ws.dir)}-${randomBytes(4).toString('hex')}`)
     try {
       // Work in progress: snapshots pushed one at a time, at an interval and at every end.
       let head = ws.start
@@ -137,7 +137,7 @@ export function createExecutor<C extends HeldClaim = HeldClaim> (init: ExecutorI
             limits,
             logDir,
             containment,
-            ...(init.sandbox === 'bwrap' ? { sandbox: { writable: [ws.dir, ...(init.sandboxWritable ?? [])], readable: [ws.cacheDir], hidden: [init.dataDir], cwd: ws.dir } } : {}),
+            ...(init.sandbox === 'bwrap' ? { sandbox: { writable: [ws.dir, ...(init.sandboxWritable ?? [])], readable: [ws.cacheDir], hidden: [resolve(init.dataDir)], cwd: ws.dir } } : {}),
             ...(init.maxOutputBytes !== undefined ? { maxOutputBytes: init.maxOutputBytes } : {}),
             ...(init.tailChars !== undefined ? { tailChars: init.tailChars } : {}),
             signal,
@@ -208,10 +208,8 @@ export function createExecutor<C extends HeldClaim = HeldClaim> (init: ExecutorI
       emit({ type: 'ended', outcome: outcome.type })
       return outcome
     } finally {
-      if (init.cleanup ?? true) {
-        await workspaces.remove(ws)
-        await rm(logDir, { recursive: true, force: true })
-      }
+      workspaces.release(ws)
+      await rm(logDir, { recursive: true, force: true })
     }
   }
 

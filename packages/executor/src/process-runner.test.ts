@@ -97,6 +97,22 @@ describe('the process runner', () => {
     expect(r.durationMs).toBeLessThan(5000)
   })
 
+  it('sees an agent that exits at once exit, every time (its exit is not missed)', async () => {
+    for (let i = 0; i < 10; i++) {
+      const r = await runProcess({
+        command: { file: 'bash', args: ['-c', 'echo \'{"type":"final","ok":true}\''], env: {} },
+        cwd: dir,
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+        parser: parseJsonlLine,
+        limits: { ...fast, inactivityMs: 3000, wallClockMs: 4000 },
+        logDir: dir,
+        containment: await detectContainment(),
+        tickMs: 25
+      })
+      expect(r).toMatchObject({ reason: 'exited', exitCode: 0, final: { ok: true } })
+    }
+  })
+
   it('ends the run when the output passes its cap', async () => {
     const r = await run(['chatty'], {}, { maxOutputBytes: 600 })
     expect(r.reason).toBe('output_limit')

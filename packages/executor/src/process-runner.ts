@@ -83,6 +83,11 @@ export async function runProcess (init: ProcessRunInit): Promise<ProcessRunResul
   }
   closeSync(outFd)
   closeSync(errFd)
+  // Listen at once: an instant agent may exit before the next await ends.
+  let exitInfo: { code: number | null, signal: string | null } | undefined
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', (code, signal) => { exitInfo = { code, signal }; resolve() })
+  })
   const spawned = await new Promise<Error | undefined>((resolve) => {
     child.once('spawn', () => { resolve(undefined) })
     child.once('error', (err) => { resolve(err) })
@@ -96,11 +101,6 @@ export async function runProcess (init: ProcessRunInit): Promise<ProcessRunResul
   const parse = init.parser
   let state = initialState(Date.now())
   init.onState?.(state)
-
-  let exitInfo: { code: number | null, signal: string | null } | undefined
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', (code, signal) => { exitInfo = { code, signal }; resolve() })
-  })
 
   const apply = async (input: RunInput): Promise<void> => {
     const before = state.name
@@ -134,6 +134,7 @@ export async function runProcess (init: ProcessRunInit): Promise<ProcessRunResul
   try {
     while (exitInfo === undefined) {
       await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, tickMs))])
+      if (exitInfo === undefined && (child.exitCode !== null || child.signalCode !== null)) exitInfo = { code: child.exitCode, signal: child.signalCode }
       await drain(false)
       if (exitInfo === undefined) await apply({ type: 'tick', now: Date.now() })
     }

@@ -86,8 +86,6 @@ export interface ExecutorInit<C extends HeldClaim = HeldClaim> {
   maxOutputBytes?: number
   /** Characters of output tail kept for a failure report. Default 8000. */
   tailChars?: number
-  /** Remove a task's workspace after its run. Default true. */
-  cleanup?: boolean
   log?: { debug?: (m: string) => void, info?: (m: string) => void, warn?: (m: string) => void }
 }
 

@@ -1,10 +1,11 @@
-// Workspaces: one bare cache per upstream repository (cloned once, reused, fetched from
-// upstream's default branch), and per task a `git clone --shared` of it (objects borrowed,
-// nothing copied) checked out on the task branch. Remotes carry no credentials; fetches and
-// pushes get the auth header from the environment. Snapshots are commits built with a
-// private index, so that a WIP commit never disturbs the agent's own index or HEAD.
-import { randomBytes } from 'node:crypto'
-import { appendFile, copyFile, mkdir, rm } from 'node:fs/promises'
+// Workspaces. One bare cache per upstream repository (fetched once, then incrementally from
+// upstream's default branch), owned by the executor: every git command that holds the token,
+// or that runs after the agent, uses the cache as its git directory and a private index, with
+// the workspace only as the work tree. The workspace's own `.git` (which the agent may change:
+// hooks, filters, a proxy) is never read by the executor's git; it is rebuilt for each task,
+// borrowing the cache's objects. Workspace directories are slots, reused across tasks: a warm
+// checkout rewrites only the files that differ.
+import { access, appendFile, copyFile, mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { git, identityEnv } from './git.js'
 import type { GitIdentity, WipRef } from './types.js'
@@ -29,10 +30,14 @@ export interface PrepareInit {
 }
 
 export interface Workspace {
+  /** The work tree the agent runs in. */
   dir: string
-  /** The bare cache whose objects the workspace borrows. */
+  /** The bare cache: the executor's git directory for this workspace. */
   cacheDir: string
+  /** The executor's private index for `dir`. */
+  indexFile: string
   branch: string
+  forkUrl: string
   /** Upstream's default branch head the task is based on. */
   upstreamHead: string
   /** Where the task branch starts: upstream's head, or a WIP head. */
@@ -43,13 +48,14 @@ export interface Workspace {
 
 export interface Workspaces {
   prepare: (init: PrepareInit) => Promise<Workspace>
-  /** A commit of the working tree on top of `parent` (`.bzzz/` left out); `undefined` when the tree equals the parent's. */
+  /** A commit of the work tree on top of `parent` (`.bzzz/` left out); `undefined` when the tree equals the parent's. */
   snapshot: (ws: Workspace, parent: string, message: string, signal?: AbortSignal) => Promise<string | undefined>
-  /** Pushes `commit` to the fork's task branch. */
+  /** Pushes `commit` to the fork's task branch (from the cache, with the token in the environment). */
   push: (ws: Workspace, commit: string, signal?: AbortSignal) => Promise<void>
   /** Whether `commit`'s tree differs from `other`'s. */
   differs: (ws: Workspace, commit: string, other: string, signal?: AbortSignal) => Promise<boolean>
-  remove: (ws: Workspace) => Promise<void>
+  /** Frees the workspace's slot for the next task (its files stay, for a warm checkout). */
+  release: (ws: Workspace) => void
 }
 
 function safe (s: string): string {
@@ -62,8 +68,11 @@ export function gitBaseOf (cloneUrl: string, fullName: string): string {
   return cloneUrl.endsWith(suffix) ? cloneUrl.slice(0, -suffix.length) : new URL(cloneUrl).origin
 }
 
+const exists = async (p: string): Promise<boolean> => await access(p).then(() => true, () => false)
+
 export function createWorkspaces (init: WorkspaceInit): Workspaces {
   const locks = new Map<string, Promise<unknown>>()
+  const busy = new Set<string>()
   // One cache operation per repository at a time (fetches into the same refs would race).
   const locked = async <T>(key: string, fn: () => Promise<T>): Promise<T> => {
     const prev = locks.get(key) ?? Promise.resolve()
@@ -78,92 +87,113 @@ export function createWorkspaces (init: WorkspaceInit): Workspaces {
   }
   const run = async (args: string[], cwd: string, signal?: AbortSignal, env?: Record<string, string>): Promise<string> =>
     await git(args, { cwd, signal, redact: init.redact, ...(env !== undefined ? { env } : {}) })
-  const auth = (): Record<string, string> => init.gitEnv()
+  // The executor's view of a workspace: the cache as git dir, the private index, no hooks.
+  const onTree = (ws: Pick<Workspace, 'cacheDir' | 'dir'>, args: string[]): string[] =>
+    ['--git-dir', ws.cacheDir, '--work-tree', ws.dir, '-c', 'core.hooksPath=/dev/null', ...args]
+
+  const fetchCache = async (p: PrepareInit, cacheDir: string): Promise<Pick<Workspace, 'upstreamHead' | 'start' | 'resumedFrom'>> => {
+    const [, name] = p.upstream.split('/') as [string, string]
+    const base = gitBaseOf(p.fork.cloneUrl, p.fork.fullName)
+    const main = p.fork.defaultBranch
+    const auth = init.gitEnv()
+    await mkdir(cacheDir, { recursive: true })
+    if (!await exists(join(cacheDir, 'HEAD'))) {
+      await run(['init', '-q', '--bare'], cacheDir, p.signal)
+      await run(['remote', 'add', 'upstream', `${base}/${p.upstream}.git`], cacheDir, p.signal)
+      await run(['remote', 'add', 'fork', p.fork.cloneUrl], cacheDir, p.signal)
+      await appendFile(join(cacheDir, 'info', 'exclude'), '\n/.bzzz/\n')
+    } else {
+      await run(['remote', 'set-url', 'fork', p.fork.cloneUrl], cacheDir, p.signal)
+    }
+    // Upstream's default branch, and this node's own branch for the task where it exists
+    // (a glob refspec: a missing branch is not an error).
+    await run(['fetch', '-q', '--no-tags', 'upstream', `+refs/heads/${main}:refs/remotes/upstream/${main}`], cacheDir, p.signal, auth)
+    await run(['fetch', '-q', '--no-tags', 'fork', `+refs/heads/${p.branch}*:refs/remotes/fork/${p.branch}*`], cacheDir, p.signal, auth)
+    const upstreamHead = (await run(['rev-parse', `refs/remotes/upstream/${main}`], cacheDir, p.signal)).trim()
+    const resolve = async (ref: string): Promise<string | undefined> => {
+      try {
+        return (await run(['rev-parse', '--verify', '-q', `${ref}^{commit}`], cacheDir, p.signal)).trim()
+      } catch {
+        return undefined
+      }
+    }
+    let resumedFrom: Workspace['resumedFrom']
+    if (p.wipFrom !== undefined) {
+      const ref = `refs/remotes/wip/${safe(p.wipFrom.owner)}/${p.wipFrom.branch}`
+      try {
+        await run(['fetch', '-q', '--no-tags', `${base}/${p.wipFrom.owner}/${p.wipFrom.repo ?? name}.git`, `+refs/heads/${p.wipFrom.branch}:${ref}`], cacheDir, p.signal, auth)
+        const commit = await resolve(ref)
+        if (commit !== undefined) resumedFrom = { ...p.wipFrom, commit }
+      } catch (err) {
+        if (p.signal?.aborted === true) throw err
+        // The other peer's branch is gone: start from this node's own, or afresh.
+      }
+    }
+    if (resumedFrom === undefined) {
+      const commit = await resolve(`refs/remotes/fork/${p.branch}`)
+      if (commit !== undefined) resumedFrom = { owner: p.fork.owner, repo: p.fork.repo, branch: p.branch, commit }
+    }
+    return { upstreamHead, start: resumedFrom?.commit ?? upstreamHead, resumedFrom }
+  }
 
   const prepare = async (p: PrepareInit): Promise<Workspace> => {
     const [owner, name] = p.upstream.split('/') as [string, string]
     const cacheDir = join(init.root, 'repos', safe(owner), `${safe(name)}.git`)
-    const base = gitBaseOf(p.fork.cloneUrl, p.fork.fullName)
-    const main = p.fork.defaultBranch
-    const own = `refs/remotes/fork/${p.branch}`
-    const wipRef = p.wipFrom === undefined ? undefined : `refs/remotes/wip/${safe(p.wipFrom.owner)}/${p.wipFrom.branch}`
-    const { upstreamHead, start, resumedFrom } = await locked(cacheDir, async () => {
-      await mkdir(cacheDir, { recursive: true })
-      const exists = await run(['rev-parse', '--is-bare-repository'], cacheDir, p.signal).then(() => true, () => false)
-      // A cache is a git directory of its own only once initialised (rev-parse may find a parent repository).
-      const isOwn = exists && (await run(['rev-parse', '--git-dir'], cacheDir, p.signal)).trim() === '.'
-      if (!isOwn) {
-        await run(['init', '-q', '--bare'], cacheDir, p.signal)
-        await run(['remote', 'add', 'upstream', `${base}/${p.upstream}.git`], cacheDir, p.signal)
-        await run(['remote', 'add', 'fork', p.fork.cloneUrl], cacheDir, p.signal)
-      } else {
-        await run(['remote', 'set-url', 'fork', p.fork.cloneUrl], cacheDir, p.signal)
-      }
-      // Upstream's default branch, and this node's own branch for the task where it exists
-      // (a glob refspec: a missing branch is not an error).
-      await run(['fetch', '-q', '--no-tags', 'upstream', `+refs/heads/${main}:refs/remotes/upstream/${main}`], cacheDir, p.signal, auth())
-      await run(['fetch', '-q', '--no-tags', 'fork', `+refs/heads/${p.branch}*:refs/remotes/fork/${p.branch}*`], cacheDir, p.signal, auth())
-      const upstreamHead = (await run(['rev-parse', `refs/remotes/upstream/${main}`], cacheDir, p.signal)).trim()
-      const resolve = async (ref: string): Promise<string | undefined> => {
-        try {
-          return (await run(['rev-parse', '--verify', '-q', `${ref}^{commit}`], cacheDir, p.signal)).trim()
-        } catch {
-          return undefined
-        }
-      }
-      let resumedFrom: Workspace['resumedFrom']
-      if (p.wipFrom !== undefined && wipRef !== undefined) {
-        const url = `${base}/${p.wipFrom.owner}/${p.wipFrom.repo ?? name}.git`
-        try {
-          await run(['fetch', '-q', '--no-tags', url, `+refs/heads/${p.wipFrom.branch}:${wipRef}`], cacheDir, p.signal, auth())
-          const commit = await resolve(wipRef)
-          if (commit !== undefined) resumedFrom = { ...p.wipFrom, commit }
-        } catch (err) {
-          if (p.signal?.aborted === true) throw err
-          // The other peer's branch is gone: start from this node's own, or afresh.
-        }
-      }
-      if (resumedFrom === undefined) {
-        const commit = await resolve(own)
-        if (commit !== undefined) resumedFrom = { owner: p.fork.owner, repo: p.fork.repo, branch: p.branch, commit }
-      }
-      return { upstreamHead, start: resumedFrom?.commit ?? upstreamHead, resumedFrom }
-    })
-    const dir = join(init.root, 'tasks', `${safe(owner)}-${safe(name)}-${safe(p.branch)}-${randomBytes(3).toString('hex')}`)
-    await rm(dir, { recursive: true, force: true })
-    await mkdir(join(init.root, 'tasks'), { recursive: true })
-    await run(['clone', '-q', '--shared', '--no-checkout', cacheDir, dir], init.root, p.signal)
-    // The agent's remote is the fork without credentials: its own push fails.
-    await run(['remote', 'set-url', 'origin', p.fork.cloneUrl], dir, p.signal)
-    await run(['checkout', '-q', '-B', p.branch, start], dir, p.signal)
-    await appendFile(join(dir, '.git', 'info', 'exclude'), '\n/.bzzz/\n')
-    return { dir, cacheDir, branch: p.branch, upstreamHead, start, resumedFrom }
+    const refs = await locked(cacheDir, async () => await fetchCache(p, cacheDir))
+    // A free slot for this repository: an existing one is warm.
+    let slot = 0
+    while (busy.has(`${cacheDir}#${slot}`)) slot++
+    const key = `${cacheDir}#${slot}`
+    busy.add(key)
+    try {
+      const dir = join(init.root, 'tasks', `${safe(owner)}-${safe(name)}-${slot}`)
+      const indexFile = join(init.root, 'index', `${safe(owner)}-${safe(name)}-${slot}`)
+      await mkdir(dir, { recursive: true })
+      await mkdir(join(init.root, 'index'), { recursive: true })
+      const ws: Workspace = { dir, cacheDir, indexFile, branch: p.branch, forkUrl: p.fork.cloneUrl, ...refs }
+      const env = { GIT_INDEX_FILE: indexFile }
+      // The agent's `.git` from the last task goes first: nothing of it is trusted or kept.
+      await rm(join(dir, '.git'), { recursive: true, force: true })
+      await run(onTree(ws, ['read-tree', '-u', '--reset', ws.start]), dir, p.signal, env)
+      await run(onTree(ws, ['clean', '-q', '-ffdx']), dir, p.signal, env)
+      // A fresh `.git` for the agent: the task branch, the cache's objects, the fork as origin (no credentials).
+      const gitDir = join(dir, '.git')
+      await run(['init', '-q', '-b', p.branch], dir, p.signal)
+      await writeFile(join(gitDir, 'objects', 'info', 'alternates'), `${join(cacheDir, 'objects')}\n`)
+      await run(['update-ref', `refs/heads/${p.branch}`, ws.start], dir, p.signal)
+      await run(['remote', 'add', 'origin', p.fork.cloneUrl], dir, p.signal)
+      await copyFile(indexFile, join(gitDir, 'index'))
+      await appendFile(join(gitDir, 'info', 'exclude'), '\n/.bzzz/\n')
+      return ws
+    } catch (err) {
+      busy.delete(key)
+      throw err
+    }
   }
 
   const snapshot = async (ws: Workspace, parent: string, message: string, signal?: AbortSignal): Promise<string | undefined> => {
-    const index = join(ws.dir, '.git', 'bzzz-index')
-    await copyFile(join(ws.dir, '.git', 'index'), index).catch(() => undefined)
-    const env = { GIT_INDEX_FILE: index }
-    await run(['add', '-A', '--', '.', ':(exclude).bzzz'], ws.dir, signal, env)
-    const tree = (await run(['write-tree'], ws.dir, signal, env)).trim()
-    const parentTree = (await run(['rev-parse', `${parent}^{tree}`], ws.dir, signal)).trim()
+    const env = { GIT_INDEX_FILE: ws.indexFile }
+    await run(onTree(ws, ['add', '-A', '--', '.', ':(exclude).bzzz', ':(exclude).git']), ws.dir, signal, env)
+    const tree = (await run(onTree(ws, ['write-tree']), ws.dir, signal, env)).trim()
+    const parentTree = (await run(['--git-dir', ws.cacheDir, 'rev-parse', `${parent}^{tree}`], ws.dir, signal)).trim()
     if (tree === parentTree) return undefined
-    return (await run(['commit-tree', tree, '-p', parent, '-m', message], ws.dir, signal, identityEnv(init.identity))).trim()
+    return (await run(['--git-dir', ws.cacheDir, 'commit-tree', tree, '-p', parent, '-m', message], ws.dir, signal, identityEnv(init.identity))).trim()
   }
 
   const push = async (ws: Workspace, commit: string, signal?: AbortSignal): Promise<void> => {
     // The task branch is this node's own while it holds the claim: a WIP from another peer may replace it.
-    await run(['push', '-q', 'origin', `+${commit}:refs/heads/${ws.branch}`], ws.dir, signal, auth())
+    await run(['--git-dir', ws.cacheDir, '-c', 'core.hooksPath=/dev/null', 'push', '-q', ws.forkUrl, `+${commit}:refs/heads/${ws.branch}`], ws.cacheDir, signal, init.gitEnv())
   }
 
   const differs = async (ws: Workspace, commit: string, other: string, signal?: AbortSignal): Promise<boolean> => {
-    const [a, b] = await Promise.all([commit, other].map(async (c) => (await run(['rev-parse', `${c}^{tree}`], ws.dir, signal)).trim()))
+    const [a, b] = await Promise.all([commit, other].map(async (c) => (await run(['--git-dir', ws.cacheDir, 'rev-parse', `${c}^{tree}`], ws.cacheDir, signal)).trim()))
     return a !== b
   }
 
-  const remove = async (ws: Workspace): Promise<void> => {
-    await rm(ws.dir, { recursive: true, force: true })
+  const release = (ws: Workspace): void => {
+    const slot = /-(\d+)$/.exec(ws.dir)?.[1]
+    if (slot !== undefined) busy.delete(`${ws.cacheDir}#${slot}`)
   }
 
-  return { prepare, snapshot, push, differs, remove }
+  return { prepare, snapshot, push, differs, release }
 }
