@@ -62,6 +62,17 @@ describe('codex exec --json', () => {
     ])
   })
 
+  it('an apply_patch edit (codex intercepts it in its shell tool): a file change', () => {
+    expect(parseFixture(codexParser, 'codex-apply-patch.jsonl').slice(1)).toEqual([
+      { type: 'tool_call', name: 'apply_patch', input: { changes: [{ path: '/work/ws/docs/hello.txt', kind: 'add' }] } },
+      { type: 'tool_result', name: 'apply_patch', ok: true },
+      { type: 'file_change', path: '/work/ws/docs/hello.txt' },
+      { type: 'message', text: 'ok' },
+      { type: 'usage', inputTokens: 200, outputTokens: 40 },
+      { type: 'final', ok: true, reason: 'completed', text: 'ok' }
+    ])
+  })
+
   it('file_change items give file changes; a failed turn about the context window is token_limit', () => {
     const parse = codexParser()
     expect(parse('{"type":"item.completed","item":{"id":"i","type":"file_change","changes":[{"path":"/w/a.ts","kind":"update"}],"status":"completed"}}'))

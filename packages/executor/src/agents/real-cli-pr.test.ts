@@ -77,7 +77,7 @@ describe.skipIf(!root)('real agent CLIs through the executor to a pull request',
       expect(events).toContainEqual(expect.objectContaining({ type: 'tool_result', ok: true }))
       expect(events.some((e) => e.type === 'usage' && (e.inputTokens ?? 0) > 0)).toBe(true)
       expect(events.filter((e) => e.type === 'final').at(-1)).toMatchObject({ ok: true, reason: 'completed' })
-      if (c.name !== 'codex') expect(events).toContainEqual({ type: 'file_change', path: expect.stringMatching(/docs\/greeting\.md$/) })
+      expect(events).toContainEqual({ type: 'file_change', path: expect.stringMatching(/docs\/greeting\.md$/) })
       const check = join(dir, `check-${c.name}`)
       await execFileP('git', ['clone', '-q', fx.forge.gitUrl('bob', 'tasks'), check])
       await execFileP('git', ['fetch', '-q', fx.forge.gitUrl('alice', 'tasks'), 'main:upstream'], { cwd: check })
