@@ -122,10 +122,21 @@ describe('opencode run --format json', () => {
     ])
   })
 
-  it('a rejected permission is a denial; an error event ends the run', () => {
+  it('a rejected permission (edit: ask, no --auto): opencode exits 0 right after it; the final is `denied`', () => {
+    const events = parseFixture(opencodeParser, 'opencode-denied.jsonl')
+    expect(events).toContainEqual({ type: 'tool_result', name: 'write', ok: false, denied: true })
+    expect(events.some((e) => e.type === 'file_change')).toBe(false)
+    expect(finalOf(events)).toEqual({ type: 'final', ok: false, reason: 'denied', text: 'The user rejected permission to use this specific tool call.' })
+  })
+
+  it('a denial followed by a successful edit ends completed (the last final wins); an error event ends the run', () => {
     const parse = opencodeParser()
-    expect(parse('{"type":"tool_use","part":{"tool":"bash","state":{"status":"error","input":{"command":"x"},"error":"The user rejected permission to use this specific tool call."}}}'))
-      .toContainEqual({ type: 'tool_result', name: 'bash', ok: false, denied: true })
+    const events = [
+      ...parse('{"type":"tool_use","part":{"tool":"bash","state":{"status":"error","input":{"command":"x"},"error":"The user rejected permission to use this specific tool call."}}}'),
+      ...parse('{"type":"tool_use","part":{"tool":"write","state":{"status":"completed","input":{"filePath":"/w/a"}}}}'),
+      ...parse('{"type":"step_finish","part":{"reason":"stop","tokens":{"input":1,"output":1},"cost":0}}')
+    ]
+    expect(finalOf(events)).toMatchObject({ ok: true, reason: 'completed' })
     expect(finalOf(parse('{"type":"error","error":{"name":"APIError","data":{"message":"boom"}}}'))).toMatchObject({ ok: false, reason: 'error' })
   })
 })
