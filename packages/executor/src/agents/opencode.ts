@@ -66,6 +66,9 @@ export function opencodeParser (): (line: string) => AgentEvent[] {
       if (ok) succeeded++
       if (denied) denials++
       out.push({ type: 'tool_result', name: part.tool, ok, ...(denied ? { denied } : {}) })
+      // After a rejected permission `opencode run` ends the session without a final step: a
+      // provisional final says so (a later step's final, if any, wins).
+      if (denied && succeeded === 0) out.push({ type: 'final', ok: false, reason: 'denied', text: str(state.error) ?? '' })
       const path = str(input.filePath) ?? str(rec(state.metadata).filepath)
       if (ok && EDIT_TOOLS.has(part.tool) && path != null) out.push({ type: 'file_change', path })
     } else if (type === 'step_finish') {

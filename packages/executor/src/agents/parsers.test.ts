@@ -62,6 +62,17 @@ describe('codex exec --json', () => {
     ])
   })
 
+  it('an apply_patch edit (codex intercepts it in its shell tool): a file change', () => {
+    expect(parseFixture(codexParser, 'codex-apply-patch.jsonl').slice(1)).toEqual([
+      { type: 'tool_call', name: 'apply_patch', input: { changes: [{ path: '/work/ws/docs/hello.txt', kind: 'add' }] } },
+      { type: 'tool_result', name: 'apply_patch', ok: true },
+      { type: 'file_change', path: '/work/ws/docs/hello.txt' },
+      { type: 'message', text: 'ok' },
+      { type: 'usage', inputTokens: 200, outputTokens: 40 },
+      { type: 'final', ok: true, reason: 'completed', text: 'ok' }
+    ])
+  })
+
   it('file_change items give file changes; a failed turn about the context window is token_limit', () => {
     const parse = codexParser()
     expect(parse('{"type":"item.completed","item":{"id":"i","type":"file_change","changes":[{"path":"/w/a.ts","kind":"update"}],"status":"completed"}}'))
@@ -111,10 +122,21 @@ describe('opencode run --format json', () => {
     ])
   })
 
-  it('a rejected permission is a denial; an error event ends the run', () => {
+  it('a rejected permission (edit: ask, no --auto): opencode exits 0 right after it; the final is `denied`', () => {
+    const events = parseFixture(opencodeParser, 'opencode-denied.jsonl')
+    expect(events).toContainEqual({ type: 'tool_result', name: 'write', ok: false, denied: true })
+    expect(events.some((e) => e.type === 'file_change')).toBe(false)
+    expect(finalOf(events)).toEqual({ type: 'final', ok: false, reason: 'denied', text: 'The user rejected permission to use this specific tool call.' })
+  })
+
+  it('a denial followed by a successful edit ends completed (the last final wins); an error event ends the run', () => {
     const parse = opencodeParser()
-    expect(parse('{"type":"tool_use","part":{"tool":"bash","state":{"status":"error","input":{"command":"x"},"error":"The user rejected permission to use this specific tool call."}}}'))
-      .toContainEqual({ type: 'tool_result', name: 'bash', ok: false, denied: true })
+    const events = [
+      ...parse('{"type":"tool_use","part":{"tool":"bash","state":{"status":"error","input":{"command":"x"},"error":"The user rejected permission to use this specific tool call."}}}'),
+      ...parse('{"type":"tool_use","part":{"tool":"write","state":{"status":"completed","input":{"filePath":"/w/a"}}}}'),
+      ...parse('{"type":"step_finish","part":{"reason":"stop","tokens":{"input":1,"output":1},"cost":0}}')
+    ]
+    expect(finalOf(events)).toMatchObject({ ok: true, reason: 'completed' })
     expect(finalOf(parse('{"type":"error","error":{"name":"APIError","data":{"message":"boom"}}}'))).toMatchObject({ ok: false, reason: 'error' })
   })
 })

@@ -10,6 +10,7 @@ import { promisify } from 'node:util'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { AgentEvent, AgentRunSpec, CliAgentAdapter } from '../agent.js'
 import { createExecutor } from '../executor.js'
+import { assertBwrap } from '../isolation.js'
 import { startTaskForge, won, type TaskForge } from '../fixtures.test.util.js'
 import { canUseNetworkNamespaces, withLoopbackNamespace } from '../model-server/netns.js'
 import { createScriptedModelServer, type ScriptedModelServer } from '../model-server/server.js'
@@ -18,6 +19,7 @@ import { createAgentAdapter } from './index.js'
 const execFileP = promisify(execFile)
 const BIN = join(fileURLToPath(new URL('../..', import.meta.url)), 'node_modules', '.bin')
 const root = canUseNetworkNamespaces()
+const bwrap = root && await assertBwrap().then(() => true, () => false)
 if (!root) console.warn('real agent CLI pull request tests skipped: they need root for `unshare -n` (CI runs as root)')
 
 const CASES: Array<{ name: 'claude' | 'codex' | 'gemini' | 'opencode', spec: Partial<AgentRunSpec>, env: Record<string, string> }> = [
@@ -75,13 +77,44 @@ describe.skipIf(!root)('real agent CLIs through the executor to a pull request',
       expect(events).toContainEqual(expect.objectContaining({ type: 'tool_result', ok: true }))
       expect(events.some((e) => e.type === 'usage' && (e.inputTokens ?? 0) > 0)).toBe(true)
       expect(events.filter((e) => e.type === 'final').at(-1)).toMatchObject({ ok: true, reason: 'completed' })
-      if (c.name !== 'codex') expect(events).toContainEqual({ type: 'file_change', path: expect.stringMatching(/docs\/greeting\.md$/) })
+      expect(events).toContainEqual({ type: 'file_change', path: expect.stringMatching(/docs\/greeting\.md$/) })
       const check = join(dir, `check-${c.name}`)
       await execFileP('git', ['clone', '-q', fx.forge.gitUrl('bob', 'tasks'), check])
       await execFileP('git', ['fetch', '-q', fx.forge.gitUrl('alice', 'tasks'), 'main:upstream'], { cwd: check })
       await execFileP('git', ['fetch', '-q', 'origin', `${outcome.branch}:task`], { cwd: check })
       expect((await execFileP('git', ['diff', '--name-status', 'upstream', 'task'], { cwd: check })).stdout).toBe('A\tdocs/greeting.md\n')
       expect((await execFileP('git', ['show', 'task:docs/greeting.md'], { cwd: check })).stdout).toBe('# Hello\n\nWritten by a real agent CLI.\n')
-    }, 120_000)
+    }, 180_000) // opencode alone takes 20–50 s on a loaded 2-core machine
   }
+
+  it.skipIf(!bwrap)('claude inside the bubblewrap sandbox (its HOME writable, the model socket outside /tmp): a pull request', async () => {
+    // The sandbox gives the agent its own /tmp and hides the data directory: the socket and HOME live elsewhere.
+    const outer = await mkdtemp('/var/tmp/bzzz-cli-bwrap-')
+    const sandboxed = createScriptedModelServer({ script: server.script, socketPath: join(outer, 'model.sock') })
+    await sandboxed.start()
+    try {
+      fx = await startTaskForge({ issues: [{ title: 'Add a greeting', body: 'Please add docs/greeting.md.' }] })
+      const bob = await fx.peer('bob')
+      const claim = await won(bob.claimer, 'alice/tasks', 1)
+      const home = join(outer, 'home')
+      await mkdir(home)
+      const executor = createExecutor({
+        dataDir: join(outer, 'data'),
+        agent: withLoopbackNamespace(createAgentAdapter('claude') as CliAgentAdapter, [{ port: sandboxed.port, socketPath: join(outer, 'model.sock') }]),
+        publisher: bob.publisher,
+        gitEnv: () => bob.client.gitEnv(),
+        identity: { name: 'Bob Node', email: 'bob-node@example.test' },
+        wipIntervalMs: 0,
+        sandbox: 'bwrap',
+        sandboxWritable: [home],
+        endpoint: { baseUrl: sandboxed.url },
+        env: { PATH: `${dirname(process.execPath)}:${BIN}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin`, HOME: home, ANTHROPIC_API_KEY: 'scripted-key' }
+      })
+      const outcome = await executor.run({ repo: 'alice/tasks', issue: 1, title: 'Add a greeting', body: 'x' }, claim)
+      expect(outcome, JSON.stringify(outcome).slice(0, 2000)).toMatchObject({ type: 'pull_request' })
+    } finally {
+      await sandboxed.stop()
+      await rm(outer, { recursive: true, force: true })
+    }
+  }, 120_000)
 })

@@ -43,7 +43,7 @@ export function inLoopbackNamespace (command: WrappedCommand, options: { node?: 
   const node = options.node ?? process.execPath
   return {
     file: 'unshare',
-    args: ['-n', '--', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh', node, '-e', BRIDGE, command.file, ...command.args]
+    args: ['-n', '--', 'sh', '-c', 'PATH="$PATH:/usr/sbin:/sbin" ip link set lo up && exec "$@"', 'sh', node, '-e', BRIDGE, command.file, ...command.args]
   }
 }
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { findWorkingDirectory, pickReply, ScriptToolUnavailableError, shellWrite, type ModelScript } from './script.js'
+import { applyPatchCommand, findWorkingDirectory, pickReply, ScriptToolUnavailableError, shellWrite, type ModelScript } from './script.js'
 
 const script: ModelScript = {
   actions: [{ write: { path: 'a/b.txt', content: 'x' } }, { shell: 'make test' }, { tool: { name: 'Read', input: { file_path: '/w/a' } } }, { text: 'a diff' }],
@@ -18,9 +18,13 @@ describe('pickReply', () => {
     expect(pickReply(script, { assistantTurns: 4, tools, text })).toEqual({ kind: 'text', text: 'done' })
   })
 
-  it('writes through the shell where the CLI has no write tool (codex), or no working directory is known', () => {
+  it('writes through the shell where the CLI has no write tool (codex: its apply_patch when it can), or no working directory is known', () => {
     expect(pickReply(script, { assistantTurns: 0, tools: ['exec_command', 'write_stdin'], text: '' }))
       .toEqual({ kind: 'tool', id: 'call_0', name: 'exec_command', input: { cmd: shellWrite('a/b.txt', 'x') } })
+    const lines = { actions: [{ write: { path: 'a.md', content: '# A\n\nb\n' } }], final: '' }
+    expect(pickReply(lines, { assistantTurns: 0, tools: ['exec_command'], text: '' }))
+      .toEqual({ kind: 'tool', id: 'call_0', name: 'exec_command', input: { cmd: applyPatchCommand('a.md', '# A\n\nb\n') } })
+    expect(applyPatchCommand('a.md', '# A\n\nb\n')).toBe("apply_patch <<'BZZZ_PATCH_EOF'\n*** Begin Patch\n*** Add File: a.md\n+# A\n+\n+b\n*** End Patch\nBZZZ_PATCH_EOF\n")
     expect(pickReply(script, { assistantTurns: 0, tools: ['write_file', 'run_shell_command'], text: '' }))
       .toMatchObject({ name: 'run_shell_command' })
   })

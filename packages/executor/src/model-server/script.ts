@@ -66,6 +66,19 @@ const SHELL_TOOLS: Array<{ name: string, input: (command: string) => Record<stri
   { name: 'bash', input: (command) => ({ command, description: 'scripted command' }) } // opencode
 ]
 
+/**
+ * codex's own edit format, run through its shell tool: codex intercepts `apply_patch` and reports
+ * the edit as a `file_change` item. Used for content that ends in a newline (the format adds one).
+ */
+export function applyPatchCommand (path: string, content: string): string {
+  const lines = content.slice(0, -1).split('\n').map((l) => `+${l}`).join('\n')
+  return `apply_patch <<'BZZZ_PATCH_EOF'\n*** Begin Patch\n*** Add File: ${path}\n${lines}\n*** End Patch\nBZZZ_PATCH_EOF\n`
+}
+
+function patchable (content: string): boolean {
+  return content.endsWith('\n') && !content.includes('\r') && !content.split('\n').includes('BZZZ_PATCH_EOF')
+}
+
 /** A shell command that writes `content` to `path` exactly (no shell expansion of the content). */
 export function shellWrite (path: string, content: string): string {
   const b64 = Buffer.from(content, 'utf8').toString('base64')
@@ -118,6 +131,9 @@ export function pickReply (script: ModelScript, view: RequestView, options: { ro
       return { kind: 'tool', id, name: tool.name, input: tool.input(joinPath(root, action.write.path), action.write.path, action.write.content) }
     }
     const shell = SHELL_TOOLS.find((t) => view.tools.includes(t.name))
+    if (shell?.name === 'exec_command' && patchable(action.write.content)) {
+      return { kind: 'tool', id, name: shell.name, input: shell.input(applyPatchCommand(action.write.path, action.write.content)) }
+    }
     if (shell != null) return { kind: 'tool', id, name: shell.name, input: shell.input(shellWrite(action.write.path, action.write.content)) }
     throw new ScriptToolUnavailableError('write', view.tools)
   }

@@ -62,6 +62,21 @@ describe('scripted model server', () => {
     expect(sseData(res.text)[0]).toMatchObject({ candidates: [{ content: { role: 'model', parts: [{ text: 'finished' }] } }], modelVersion: 'gemini-2.5-flash' })
   })
 
+  it('OpenAI Chat Completions: a streamed tool call, then a plain final answer; /v1/models lists the models', async () => {
+    const tools = [{ type: 'function', function: { name: 'Write', parameters: {} } }]
+    const chunks = sseData((await post('/v1/chat/completions', { model: 'm', stream: true, tools, messages: [{ role: 'user', content: 'go' }] })).text)
+    expect(chunks.map((c) => (c.choices as Array<{ finish_reason: string | null }>)[0]?.finish_reason)).toEqual([null, null, 'tool_calls'])
+    expect(chunks[1]).toMatchObject({ choices: [{ delta: { tool_calls: [{ index: 0, id: 'call_0', type: 'function', function: { name: 'Write' } }] } }] })
+    const plain = await post('/v1/chat/completions', { model: 'm', tools, messages: [{ role: 'user', content: 'go' }, { role: 'assistant', content: null }, { role: 'tool', content: 'ok' }] })
+    expect(JSON.parse(plain.text)).toMatchObject({ object: 'chat.completion', choices: [{ message: { role: 'assistant', content: 'finished' }, finish_reason: 'stop' }] })
+    expect(await (await fetch(`${server.url}/v1/models`)).json()).toMatchObject({ object: 'list', data: [{ id: 'scripted' }] })
+  })
+
+  it('Gemini generateContent (not streamed) answers one response object', async () => {
+    const res = await post('/v1beta/models/gemini-2.5-flash:generateContent', { contents: [{ role: 'user', parts: [{ text: 'go' }] }], tools: [{ functionDeclarations: [{ name: 'Write' }] }] })
+    expect(JSON.parse(res.text)).toMatchObject({ candidates: [{ content: { parts: [{ functionCall: { name: 'Write', args: { file_path: '/w/x', content: 'y' } } }] } }] })
+  })
+
   it('Ollama: the official client lists the models and chats', async () => {
     const ollama = new Ollama({ host: server.url })
     expect((await ollama.list()).models.map((m) => m.name)).toEqual(['scripted'])
