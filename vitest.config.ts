@@ -23,6 +23,12 @@ const projects = ['packages', 'apps'].flatMap((group) =>
     : []
 )
 
+// The packages as published: packed, installed with npm into a fresh project, README examples run.
+projects.push({
+  extends: true as const,
+  test: { name: 'packaging', root: 'tests/packaging', include: ['**/*.test.ts'] }
+})
+
 export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions, externalConditions: conditions } },

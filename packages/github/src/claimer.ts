@@ -6,7 +6,7 @@ import {
 } from './claim.js'
 import type { GitHubClient } from './client.js'
 import { ClaimLostError, ConfigError, GitHubRequestError } from './errors.js'
-import { createOnce, nextPage, parseRepo, sleep, type RepoRef } from './util.js'
+import { checkNodeId, createOnce, nextPage, parseRepo, sleep, type RepoRef } from './util.js'
 
 export interface StatusLabels {
   claimed: string
@@ -83,6 +83,7 @@ type CommentData = ClaimComment & { html_url?: string }
 const COMMENT_ROUTE = 'GET /repos/{owner}/{repo}/issues/comments/{comment_id}' as const
 
 export function createClaimer (init: ClaimerInit): Claimer {
+  checkNodeId(init.node)
   const client = init.client
   const leaseMs = init.leaseMs ?? 1_200_000
   const settleMs = init.settleMs ?? 2000

@@ -11,6 +11,7 @@ import { deadSince, livenessAt, livenessConfig, InvalidConfigError, type Livenes
 import { rendezvousRank } from './rendezvous.js'
 import { satisfiesRequirements, type SatisfiesFn } from './requirements.js'
 import { reduceTask, taskKey, timeOf, type TaskMessage, type TaskState } from './task.js'
+import { assertMessage } from './message-guard.js'
 
 /** What the ledger keeps about a peer; a join of everything heard from it. */
 export interface PeerRecord {
@@ -172,6 +173,7 @@ class LedgerImpl implements Ledger {
   }
 
   observe (message: Message, receivedAt: number): boolean {
+    assertMessage(message, 'ledger.observe')
     const sender = senderOf(message)
     let peer: PeerRecord | undefined
     let changed = false
