@@ -6,7 +6,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ROOT, floorOf, nodeBinary, packAll, readTarball, run, workspacePackages, type WorkspacePackage } from './harness.js'
+import { CACHE, ROOT, floorOf, nodeBinary, packAll, readTarball, run, workspacePackages, type WorkspacePackage } from './harness.js'
 import { examples, type Example } from './markdown.js'
 import { packageOf, problems, specifiers, type PackedPackage } from './tarball.js'
 
@@ -50,9 +50,16 @@ let diagnostics = ''
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'bzzz-packaging-'))
-  const packs = join(work, 'packs')
-  consumer = join(work, 'consumer')
-  mkdirSync(packs); mkdirSync(join(consumer, 'src', 'examples'), { recursive: true })
+  // Kept between runs under node_modules/.cache (BZZZ_PACKAGING_FRESH=1: not): the third-party
+  // packages the tarballs depend on, and TypeScript's incremental state, which saves most of
+  // checking their typings again. The packages themselves are always installed anew.
+  const packs = join(CACHE, 'packs')
+  consumer = join(CACHE, 'consumer')
+  if (process.env.BZZZ_PACKAGING_FRESH === '1') rmSync(consumer, { recursive: true, force: true })
+  for (const stale of [packs, join(consumer, 'node_modules', '@bzzz'), join(consumer, 'package-lock.json'), join(consumer, 'src')]) {
+    rmSync(stale, { recursive: true, force: true })
+  }
+  mkdirSync(packs, { recursive: true }); mkdirSync(join(consumer, 'src', 'examples'), { recursive: true })
 
   // Node.js binaries first: their download overlaps nothing else and is cached for the next run.
   const t0 = Date.now()
@@ -82,7 +89,8 @@ beforeAll(async () => {
     compilerOptions: {
       // DOM: libp2p's typings use EventInit, JsonWebKey and AddEventListenerOptions.
       target: 'ES2023', lib: ['ES2024', 'DOM'], module: 'NodeNext', moduleResolution: 'NodeNext', types: ['node'],
-      strict: true, skipLibCheck: false, rootDir: 'src', outDir: 'out', noEmitOnError: false, pretty: false
+      strict: true, skipLibCheck: false, rootDir: 'src', outDir: 'out', noEmitOnError: false, pretty: false,
+      incremental: true, tsBuildInfoFile: 'tsconfig.tsbuildinfo'
     },
     include: ['src']
   }, null, 2))
@@ -96,9 +104,7 @@ beforeAll(async () => {
 }, 1_200_000)
 
 afterAll(() => {
-  // BZZZ_PACKAGING_KEEP=1 keeps the packed tarballs and the consumer project, to look into a failure.
-  if (process.env.BZZZ_PACKAGING_KEEP === '1') console.log(`kept ${work}`)
-  else if (work !== undefined) rmSync(work, { recursive: true, force: true })
+  if (work !== undefined) rmSync(work, { recursive: true, force: true })
 })
 
 /** The consumer's type errors in one file, each at its line in the README. */
@@ -115,6 +121,14 @@ it('a consumer importing every package type-checks (strict, skipLibCheck: false)
 it('easy mistakes do not type-check (fixtures/mistakes.ts: every @ts-expect-error is used)', () => {
   expect(errorsIn('src/mistakes.ts', 'tests/packaging/fixtures/mistakes.ts', 0)).toEqual([])
 })
+
+// @bzzz/state's floor is where node:sqlite loads without a flag: just below it, the import fails.
+it.runIf(packages.some((p) => p.manifest.name === '@bzzz/state'))('@bzzz/state\'s floor is real: on Node.js 22.12.0 its import fails (node:sqlite needs a flag there)', async () => {
+  expect(floorOfPackage('@bzzz/state')).toBe('22.13.0')
+  const r = await run(await nodeBinary('22.12.0'), ['--input-type=module', '-e', "await import('@bzzz/state')"], { cwd: consumer, timeoutMs: 60_000 })
+  expect(r.code).not.toBe(0)
+  expect(r.stderr).toMatch(/ERR_UNKNOWN_BUILTIN_MODULE/)
+}, 300_000)
 
 describe.each(packages.map((p) => [p.manifest.name, p] as const))('%s', (name, pkg) => {
   it('packs whole: LICENSE, no in-repository condition, nothing named that is not shipped', () => {
