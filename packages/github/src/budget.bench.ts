@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { createForge } from '@bzzz/forge'
 import { createClaimer, createGitHubClient, createPublisher, createWatcher, type ClaimHandle, type GitHubClient } from './index.js'
+import { runMeshTask } from './takeover.bench.util.js'
 
 const execFileP = promisify(execFile)
 const tok = (login: string): string => `tok-${login}-bench-0123456789`
@@ -34,14 +35,14 @@ const forge = await createForge({
   forkDelayMs: 500,
   faults: { latencyMs: [0, 10], listLagMs: 200 },
   seed: {
-    users: ['alice', 'reader', 'triager'].map((login) => ({ login, token: tok(login) })),
+    users: ['alice', 'reader', 'triager', 'peer1', 'peer2', 'peer3'].map((login) => ({ login, token: tok(login) })),
     repos: [{
       owner: 'alice',
       name: 'tasks',
       files: { 'README.md': '# tasks\n' },
-      permissions: { reader: 'read', triager: 'triage' },
+      permissions: { reader: 'read', triager: 'triage', peer1: 'triage', peer2: 'triage', peer3: 'triage' },
       labels: ['bzzz'],
-      issues: Array.from({ length: 6 }, (_, i) => ({ title: `Task ${i + 1}`, body: 'work', author: 'alice', labels: ['bzzz'] }))
+      issues: Array.from({ length: 10 }, (_, i) => ({ title: `Task ${i + 1}`, body: 'work', author: 'alice', labels: ['bzzz'] }))
     }]
   }
 })
@@ -53,7 +54,8 @@ try {
   let issue = 1
   for (const login of ['reader', 'triager']) {
     const c = await client(login)
-    const claimer = createClaimer({ client: c, node: login, settleMs: 400 })
+    // A short margin: a young claim's first fence waits claim + 2 × settle + margin.
+    const claimer = createClaimer({ client: c, node: login, settleMs: 400, marginMs: 1000 })
     const publisher = createPublisher({ client: c, settleMs: 400 })
     for (let k = 0; k < 3; k++) {
       const r = await claimer.claim('alice/tasks', issue++)
@@ -77,8 +79,24 @@ try {
         metric: 'requests_per_task', peer: login, permission: login === 'reader' ? 'read' : 'triage', task: claim.issue,
         fork: k === 0 ? 'created' : 'cached', renewals: login === 'triager' && k === 2 ? 1 : 0, counted: counts.counted, not_modified: counts.notModified, budget: 12
       }))
+      if (k === 1) console.log(JSON.stringify({ bench: 'github.budget', case: 'task', peer: login, permission: login === 'reader' ? 'read' : 'triage', counted: counts.counted, goal: 8 }))
     }
   }
+
+  // Takeover, production defaults (lease 20 min, settle 2 s, liveness: dead after 9 s): the first
+  // holder is killed after pushing; from its last presence to the new holder's claim won.
+  const mesh = await Promise.all(['peer1', 'peer2', 'peer3'].map(async (login) => ({ id: `node-${login}`, client: await client(login) })))
+  const pushWork = async (p: { client: GitHubClient, fork: { cloneUrl: string } }, branch: string): Promise<void> => { await push(p.fork.cloneUrl, branch, p.client.gitEnv()) }
+  const take = await runMeshTask({ clients: mesh, repo: 'alice/tasks', issue: issue++, killFirstHolder: true, push: pushWork, stopAfterTakeover: true, standbyStepMs: 3500, timeoutMs: 120_000 })
+  console.log(JSON.stringify({ bench: 'github.takeover', takeover_ms: take.takeoverMs ?? null, lease_ms: 1_200_000, dead_after_ms: 9000, settle_ms: 2000, goal_ms: 15_000 }))
+
+  // One task whose first holder is killed mid-work, every peer's requests counted (triage peers).
+  const mesh2 = await Promise.all(['peer1', 'peer2', 'peer3'].map(async (login) => ({ id: `node2-${login}`, client: await client(login) })))
+  const run2 = await runMeshTask({
+    clients: mesh2, repo: 'alice/tasks', issue: issue++, killFirstHolder: true, push: pushWork, timeoutMs: 120_000,
+    leaseMs: 60_000, settleMs: 400, marginMs: 1000, standbyStepMs: 1500, liveness: { suspectAfterMs: 1500, deadAfterMs: 3000 }
+  })
+  console.log(JSON.stringify({ bench: 'github.budget', case: 'task_with_takeover', peers: 3, permission: 'triage', counted: run2.counted, published: run2.results.length, goal: 14 }))
 
   // Idle watcher: polls with a short interval; the counted requests per poll, times the polls
   // an hour at the default interval (60 s), is the hourly cost per repository.

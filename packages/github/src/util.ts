@@ -1,8 +1,14 @@
 import { setTimeout as delay } from 'node:timers/promises'
 import { ConfigError, GitHubRequestError } from './errors.js'
 
-export function sleep (ms: number, signal?: AbortSignal): Promise<void> {
-  return delay(ms, undefined, signal === undefined ? undefined : { signal })
+/** Waits `ms`; on abort it rejects with the signal's reason (a `ClaimLostError`, say), not a bare `AbortError`. */
+export async function sleep (ms: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await delay(ms, undefined, signal === undefined ? { ref: false } : { signal, ref: false })
+  } catch (err) {
+    if (signal?.aborted === true) throw signal.reason
+    throw err
+  }
 }
 
 export interface RepoRef { owner: string, repo: string }
@@ -40,8 +46,11 @@ export async function createOnce<T> (opts: {
   attempts?: number
   exists?: (err: GitHubRequestError) => boolean
   signal?: AbortSignal | undefined
+  /** How to wait (tests inject a virtual clock). Default: real time. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
 }): Promise<T> {
   const attempts = opts.attempts ?? 3
+  const wait = opts.sleep ?? sleep
   for (let i = 1; ; i++) {
     try {
       return await opts.create()
@@ -49,11 +58,11 @@ export async function createOnce<T> (opts: {
       if (!(err instanceof GitHubRequestError)) throw err
       const exists = opts.exists?.(err) ?? false
       if (!err.ambiguous && !exists) throw err
-      if (!exists) await sleep(opts.settleMs, opts.signal)
+      if (!exists) await wait(opts.settleMs, opts.signal)
       const found = await opts.find()
       if (found !== undefined) return found
       if (i >= attempts) throw err
-      await sleep(Math.min(500 * i * i, 5000), opts.signal)
+      await wait(Math.min(500 * i * i, 5000), opts.signal)
     }
   }
 }

@@ -22,9 +22,11 @@ const message: fc.Arbitrary<Message> = fc.oneof(
     claimId: maybe(fc.integer({ min: 1, max: 6 })),
     state: maybe(fc.constantFrom('claimed', 'running', 'released') as fc.Arbitrary<'claimed' | 'running' | 'released'>),
     lease: maybe(fc.integer({ min: 0, max: 60 }).map((s) => ts(T0 + s * 500))),
+    breaks: maybe(fc.integer({ min: 1, max: 6 })),
+    reason: maybe(fc.constantFrom('broken', 'expired', 'held')),
     noRepo: fc.boolean()
-  }).map(({ id, n, at, attempt, claimId, state, lease, noRepo }) =>
-    claim(id, n, at, { attempt, claim_id: claimId, state, lease_expires: lease, ...(noRepo ? { repo: undefined } : {}) })),
+  }).map(({ id, n, at, attempt, claimId, state, lease, breaks, reason, noRepo }) =>
+    claim(id, n, at, { attempt, claim_id: claimId, state, lease_expires: lease, breaks, reason, ...(noRepo ? { repo: undefined } : {}) })),
   fc.record({ id: taskId, n: node, at: time, fail: fc.boolean(), attempt: maybe(fc.integer({ min: 1, max: 3 })) })
     .map(({ id, n, at, fail, attempt }) => result(id, n, at, fail ? { result_type: 'failure', reason: 'broke', attempt } : { attempt })),
   fc.record({ id: taskId, n: node, at: time, rid: maybe(fc.constantFrom('a', 'b')), accepted: maybe(node) })

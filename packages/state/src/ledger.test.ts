@@ -126,6 +126,44 @@ describe('task ledger', () => {
     expect(ledger.task(KEY, T0 + 10_000)).toMatchObject({ status: 'expired', expiredBecause: 'holder-dead', offeredAt: T0 + 10_000, nextAttempt: 2 })
   })
 
+  it('a dead holder is broken: the plan names its claim, and once the breaker claims, the breaker holds', () => {
+    const ledger = createLedger()
+    ledger.observe(announce('#42', T0), T0)
+    ledger.observe(ping('a', T0), T0)
+    ledger.observe(ping('b', T0), T0)
+    ledger.observe(claim('#42', 'a', T0 + 1000, { claim_id: 7, lease_expires: ts(T0 + 1_200_000) }), T0 + 1000)
+    // While a lives and its lease runs, nobody breaks it.
+    expect(ledger.claimPlan(KEY, 'b', T0 + 5000)).toMatchObject({ claimable: false, breaks: undefined })
+    ledger.observe(ping('b', T0 + 9000), T0 + 9000)
+    // a is dead 9 s after it was last heard from: offered again, breaking claim 7, attempt 2.
+    expect(ledger.claimPlan(KEY, 'b', T0 + 10_000)).toMatchObject({ claimable: true, shouldClaim: true, breaks: 7, attempt: 2 })
+    ledger.observe(claim('#42', 'b', T0 + 12_000, { claim_id: 9, attempt: 2, breaks: 7, lease_expires: ts(T0 + 1_212_000) }), T0 + 12_000)
+    const view = ledger.task(KEY, T0 + 12_000)!
+    expect(view).toMatchObject({ status: 'claimed', attempt: 2, holder: { node: 'b', claimId: 9, breaks: 7 } })
+    expect(view.breaks).toEqual([{ node: 'b', attempt: 2, claimId: 9, broke: 7 }])
+    expect(view.attempts).toEqual([
+      { attempt: 1, holder: 'a', claimId: 7, ended: 'broken', reason: 'broken' },
+      { attempt: 2, holder: 'b', claimId: 9, ended: undefined, reason: undefined }
+    ])
+    // A lease that ran out needs no break.
+    const l2 = createLedger()
+    l2.observe(announce('#42', T0), T0)
+    l2.observe(claim('#42', 'a', T0 + 1000, { claim_id: 7, lease_expires: ts(T0 + 5000) }), T0 + 1000)
+    l2.observe(ping('a', T0 + 7000), T0 + 7000)
+    expect(l2.claimPlan(KEY, 'a', T0 + 7000)).toMatchObject({ claimable: true, breaks: undefined })
+  })
+
+  it('a broken claim in the same attempt stops counting; a release says why', () => {
+    const ledger = createLedger()
+    ledger.observe(announce('#42', T0), T0)
+    ledger.observe(claim('#42', 'a', T0 + 1000, { claim_id: 7 }), T0 + 1000)
+    ledger.observe(claim('#42', 'b', T0 + 2000, { claim_id: 9, breaks: 7 }), T0 + 2000)
+    expect(ledger.task(KEY, T0 + 2000)).toMatchObject({ holder: { node: 'b', claimId: 9 }, lostClaims: [] })
+    ledger.observe(claim('#42', 'b', T0 + 3000, { claim_id: 9, state: 'released', reason: 'held' }), T0 + 3000)
+    // With the breaker gone, a is broken all the same: the attempt ended.
+    expect(ledger.task(KEY, T0 + 3000)).toMatchObject({ status: 'expired', holder: { node: 'a', state: 'released', releaseReason: 'broken' } })
+  })
+
   it('a released task is offered again', () => {
     const ledger = createLedger()
     ledger.observe(announce('#42', T0), T0)

@@ -71,6 +71,12 @@ export interface ClaimPlan {
   /** `claimable`, eligible, and `now >= claimAt`. */
   shouldClaim: boolean
   attempt: number
+  /**
+   * The GitHub claim to break: set when the task is offered again because its holder is dead
+   * while its lease still runs. Pass it as the claim's `breaks` so that the takeover does not
+   * wait for the lease (see @bzzz/github's claimer).
+   */
+  breaks: number | undefined
 }
 
 export interface WatcherElection {
@@ -382,7 +388,8 @@ class LedgerImpl implements Ledger {
       claimable,
       claimAt,
       shouldClaim: claimAt !== undefined && now >= claimAt,
-      attempt: view?.nextAttempt ?? 1
+      attempt: view?.nextAttempt ?? 1,
+      breaks: claimable && view.expiredBecause === 'holder-dead' ? view.holder?.claimId : undefined
     }
   }
 

@@ -36,6 +36,33 @@ export interface Holder {
   claimedAt: number
   /** The time of its `released` message, if it released the task. */
   releasedAt: number | undefined
+  /** Why it released (the `reason` of its earliest `released` message), if it said. */
+  releaseReason: string | undefined
+  /** The GitHub claim it broke (its holder was held dead), if it took over by a break. */
+  breaks: number | undefined
+}
+
+/** A claim that broke another one: its holder was held dead while its lease still ran. */
+export interface BreakRecord {
+  node: string
+  attempt: number
+  claimId: number | undefined
+  /** The claim id it broke. */
+  broke: number
+}
+
+/** One attempt at the task: who held it and how it ended. */
+export interface AttemptRecord {
+  attempt: number
+  holder: string | undefined
+  claimId: number | undefined
+  /**
+   * `broken`: a later claim broke it; `released`: its holder released it (see `reason`);
+   * `superseded`: a later attempt started (its lease ran out, or its holder died);
+   * undefined: the current attempt.
+   */
+  ended: 'broken' | 'released' | 'superseded' | undefined
+  reason: string | undefined
 }
 
 /** A claim that lost to the holder's (a higher claim id, or a later one without ids). */
@@ -61,6 +88,10 @@ export interface TaskState {
   attempt: number
   holder: Holder | undefined
   lostClaims: LostClaim[]
+  /** Every break, by attempt, then claim id, then node. */
+  breaks: BreakRecord[]
+  /** Every attempt, oldest first. */
+  attempts: AttemptRecord[]
   /** The deciding result (a success beats a failure; then the higher attempt). */
   result: TaskResultMessage | undefined
   helpRequests: TaskHelpRequestMessage[]
@@ -111,6 +142,8 @@ interface NodeClaim {
   leaseExpiresAt: number | undefined
   claimedAt: number
   releasedAt: number | undefined
+  releaseReason: string | undefined
+  breaks: number | undefined
 }
 
 function byClaimPrecedence (a: NodeClaim, b: NodeClaim): number {
@@ -129,7 +162,11 @@ function byClaimPrecedence (a: NodeClaim, b: NodeClaim): number {
  *   with the lowest claim id (claims without id after those with one), then the earliest
  *   claim, then the lowest node id — GitHub's rule: the live claim with the lowest comment id.
  *   Its state is the furthest it announced (claimed < running < released) and its lease the
- *   latest it announced. The other claimants of the attempt are `lostClaims`.
+ *   latest it announced. The other claimants of the attempt are `lostClaims`. A claim named
+ *   by another claim's `breaks` (with a higher claim id) no longer counts; a broken holder
+ *   reads as `released` with reason `broken`.
+ * - Breaks and attempts: every break; each attempt's holder and how it ended. All are
+ *   unions over the set, so order and repetition change nothing.
  * - Result: any `task_result` ends the task: `done` when one is a pull request or issue,
  *   otherwise `failed`.
  * - Withdrawn: the newest announcement says `withdraw` and there is no result.
@@ -173,46 +210,73 @@ export function reduceTask (key: string, messages: Iterable<TaskMessage>): TaskS
     }
   }
 
-  const perNode = new Map<string, NodeClaim>()
-  for (const { k, m, attempt: a } of claims) {
-    if (a !== attempt) continue
-    const state: ClaimState = m.state ?? 'claimed'
-    const lease = m.lease_expires !== undefined ? timeOf(m.lease_expires) : undefined
-    const prev = perNode.get(m.node_id)
-    if (prev === undefined) {
-      perNode.set(m.node_id, {
-        node: m.node_id,
-        state,
-        claimId: m.claim_id,
-        leaseExpiresAt: lease,
-        claimedAt: k.t,
-        releasedAt: state === 'released' ? k.t : undefined
-      })
-    } else {
-      if (CLAIM_RANK[state] > CLAIM_RANK[prev.state]) prev.state = state
-      if (m.claim_id !== undefined && (prev.claimId === undefined || m.claim_id < prev.claimId)) prev.claimId = m.claim_id
-      if (lease !== undefined && (prev.leaseExpiresAt === undefined || lease > prev.leaseExpiresAt)) prev.leaseExpiresAt = lease
-      // Sorted by time: the first message seen is the earliest, the first release the earliest release.
-      if (state === 'released' && prev.releasedAt === undefined) prev.releasedAt = k.t
+  // Claims named by a break no longer count (GitHub's rule: a broken claim is not live).
+  const broken = new Set<number>()
+  const breaks: BreakRecord[] = []
+  for (const { m, attempt: a } of claims) {
+    if (m.breaks === undefined) continue
+    if (m.claim_id === undefined || m.breaks < m.claim_id) broken.add(m.breaks)
+    if (!breaks.some((b) => b.node === m.node_id && b.attempt === a && b.broke === m.breaks && b.claimId === m.claim_id)) {
+      breaks.push({ node: m.node_id, attempt: a, claimId: m.claim_id, broke: m.breaks })
     }
   }
-  const nodes = [...perNode.values()].sort(byClaimPrecedence)
-  const live = nodes.filter((n) => n.state !== 'released')
-  const chosen = live[0] ?? nodes[0]
+  breaks.sort((x, y) => cmp(x.attempt, y.attempt) || cmp(x.claimId ?? Infinity, y.claimId ?? Infinity) || cmp(x.node, y.node) || cmp(x.broke, y.broke))
+
+  const holderOf = (attemptNo: number): { chosen: NodeClaim | undefined, nodes: NodeClaim[], live: NodeClaim[] } => {
+    const perNode = new Map<string, NodeClaim>()
+    for (const { k, m, attempt: a } of claims) {
+      if (a !== attemptNo) continue
+      const state: ClaimState = m.state ?? 'claimed'
+      const lease = m.lease_expires !== undefined ? timeOf(m.lease_expires) : undefined
+      const prev = perNode.get(m.node_id)
+      if (prev === undefined) {
+        perNode.set(m.node_id, {
+          node: m.node_id,
+          state,
+          claimId: m.claim_id,
+          leaseExpiresAt: lease,
+          claimedAt: k.t,
+          releasedAt: state === 'released' ? k.t : undefined,
+          releaseReason: state === 'released' ? m.reason : undefined,
+          breaks: m.breaks
+        })
+      } else {
+        if (CLAIM_RANK[state] > CLAIM_RANK[prev.state]) prev.state = state
+        if (m.claim_id !== undefined && (prev.claimId === undefined || m.claim_id < prev.claimId)) prev.claimId = m.claim_id
+        if (lease !== undefined && (prev.leaseExpiresAt === undefined || lease > prev.leaseExpiresAt)) prev.leaseExpiresAt = lease
+        if (m.breaks !== undefined && (prev.breaks === undefined || m.breaks < prev.breaks)) prev.breaks = m.breaks
+        // Sorted by time: the first message seen is the earliest, the first release the earliest release.
+        if (state === 'released' && prev.releasedAt === undefined) { prev.releasedAt = k.t; prev.releaseReason = m.reason }
+      }
+    }
+    const nodes = [...perNode.values()].sort(byClaimPrecedence)
+    const live = nodes.filter((n) => n.state !== 'released' && (n.claimId === undefined || !broken.has(n.claimId)))
+    return { chosen: live[0] ?? nodes[0], nodes, live }
+  }
+
+  const { chosen, live } = holderOf(attempt)
   const holder: Holder | undefined = chosen === undefined
     ? undefined
     : {
         node: chosen.node,
         attempt,
         claimId: chosen.claimId,
-        state: chosen.state,
+        state: live.length === 0 && chosen.claimId !== undefined && broken.has(chosen.claimId) ? 'released' : chosen.state,
         leaseExpiresAt: chosen.leaseExpiresAt,
         claimedAt: chosen.claimedAt,
-        releasedAt: chosen.state === 'released' ? chosen.releasedAt : undefined
+        releasedAt: chosen.state === 'released' ? chosen.releasedAt : undefined,
+        releaseReason: chosen.state === 'released' ? chosen.releaseReason : (chosen.claimId !== undefined && broken.has(chosen.claimId) ? 'broken' : undefined),
+        breaks: chosen.breaks
       }
-  const lostClaims: LostClaim[] = live.length > 0
-    ? nodes.filter((n) => n !== chosen && n.state !== 'released').map((n) => ({ node: n.node, attempt, claimId: n.claimId }))
-    : []
+  const lostClaims: LostClaim[] = live.filter((n) => n !== chosen).map((n) => ({ node: n.node, attempt, claimId: n.claimId }))
+
+  const attemptNos = [...new Set(claims.map((c) => c.attempt))].sort((x, y) => x - y)
+  const attempts: AttemptRecord[] = attemptNos.map((n) => {
+    const h = n === attempt ? chosen : holderOf(n).chosen
+    const wasBroken = h?.claimId !== undefined && broken.has(h.claimId)
+    const ended: AttemptRecord['ended'] = wasBroken ? 'broken' : h?.state === 'released' ? 'released' : n < attempt ? 'superseded' : undefined
+    return { attempt: n, holder: h?.node, claimId: h?.claimId, ended, reason: wasBroken ? 'broken' : h?.state === 'released' ? h.releaseReason : undefined }
+  })
 
   const a = announcement?.m as TaskBroadcastMessage | undefined
   let phase: TaskState['phase']
@@ -222,7 +286,7 @@ export function reduceTask (key: string, messages: Iterable<TaskMessage>): TaskS
   else if (holder === undefined) phase = 'announced'
   else phase = holder.state
 
-  return { key, repo, taskId, announcement: a, phase, attempt, holder, lostClaims, result: r, helpRequests, helpResponses }
+  return { key, repo, taskId, announcement: a, phase, attempt, holder, lostClaims, breaks, attempts, result: r, helpRequests, helpResponses }
 }
 
 function compareAnnouncements (a: Keyed, b: Keyed): number {
