@@ -4,7 +4,7 @@
 // with five issues, three of them eligible. The peers elect a watcher, which turns the
 // eligible issues into tasks; rendezvous hashing picks who tries first; GitHub's comment ids
 // decide who holds each task; the holder forks, commits with a stand-in agent, pushes and opens
-// a pull request. One holder crashes mid-task: the mesh sees it die, its lease runs out, and
+// a pull request. One holder crashes mid-task: the mesh sees it die and, without waiting for its lease,
 // the next peer in rank order takes the task over. At the end the peers replicate and verify
 // each other's signed logs, and a report is printed.
 //
@@ -183,17 +183,19 @@ async function tick (peer: Peer): Promise<void> {
     const plan = peer.ledger.claimPlan(task.key, peer.id, now)
     if (!plan.shouldClaim) continue
     peer.working.add(task.key)
-    work(peer, task.key, plan.attempt)
+    work(peer, task.key, plan.attempt, plan.breaks)
       .catch((err: Error) => { say(`${peer.name} failed on ${task.key}: ${err.message}`) })
       .finally(() => peer.working.delete(task.key))
     return
   }
 }
 
-async function work (peer: Peer, key: string, attempt: number): Promise<void> {
+async function work (peer: Peer, key: string, attempt: number, breaks: number | undefined): Promise<void> {
   const issue = Number(key.slice(key.indexOf('#') + 1))
   const claimer = createClaimer({ client: peer.client, node: peer.id, leaseMs: LEASE_MS, renewEveryMs: 2000, settleMs: 300, trustedClaimants: NAMES.map((n) => `bzzz-${n}`) })
-  const outcome = await claimer.claim(REPO, issue, { attempt })
+  // A holder the mesh holds dead is broken at once: no waiting for its lease.
+  if (breaks !== undefined) say(`${peer.name} breaks claim ${breaks} on ${key}: its holder is dead`)
+  const outcome = await claimer.claim(REPO, issue, { attempt, ...(breaks !== undefined ? { breaks } : {}) })
   if (outcome.outcome === 'lost') {
     say(`${peer.name} lost the claim on ${key} (${outcome.reason}${outcome.winner !== undefined ? `, held by ${who(outcome.winner.node)}` : ''})`)
     // A completed task is never claimed again; a held one is left alone until its lease could lapse.
@@ -236,7 +238,7 @@ async function work (peer: Peer, key: string, attempt: number): Promise<void> {
     const pr = await publisher.openPullRequest(claim, {
       fork, branch, title: `Resolve #${issue}`, summary: `Work by ${peer.name}.`, log: 'stand-in agent: wrote one file', signal: claim.signal
     })
-    await claim.complete('done', pr.url)
+    await claim.complete(pr.adopted?.state ?? 'done', pr.url)
     peer.results.push({ task: key, url: pr.url })
     say(`${peer.name} opened ${pr.url} for ${key}`)
     await publish(peer, 'task_result', taskResultMessage(claim, { type: 'pull_request', url: pr.url, durationMs: Date.now() - begun }))

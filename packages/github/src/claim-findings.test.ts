@@ -105,18 +105,39 @@ describe('the claim handle, second version: the findings of issue 10', () => {
     await expect(high.fence()).rejects.toMatchObject({ name: 'ClaimLostError', reason: 'held' })
   }, 30_000)
 
-  it('4. markers count only from the mesh\'s logins: a stranger\'s `done` or `claimed` blocks nothing', async () => {
+  it('3b. a holder whose own claim is not listed yet (lag longer than its wait) asks for it, and holds on', async () => {
+    fx = await start(3, { listLagMs: 2500 })
+    const c = won(await createClaimer({ client: await fx.client('bob'), node: 'A', leaseMs: 20_000, settleMs: 100, marginMs: 500, setStatus: false, trustedClaimants: MESH }).claim(REPO, 1))
+    await c.fence()
+    expect(c.state).toBe('holding')
+  }, 30_000)
+
+  it('4. a stranger\'s markers: `done` counts for nothing, `claimed` delays the issue by one lease at most, whatever its edits', async () => {
     fx = await start()
     const stranger = await fx.client('stranger')
-    for (const state of ['done', 'claimed'] as const) {
-      await stranger.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', {
-        owner: 'alice', repo: 'tasks', issue_number: 1,
-        body: formatClaimBody({ v: 1, node: 'evil', lease_ms: 86_400_000, lease_expires: '2099-01-01T00:00:00Z', attempt: 1, state, nonce: `evil${state}` })
-      })
+    const post = async (state: 'done' | 'claimed'): Promise<number> => Number((await stranger.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', {
+      owner: 'alice', repo: 'tasks', issue_number: 1,
+      body: formatClaimBody({ v: 1, node: 'evil', lease_ms: 86_400_000, lease_expires: '2099-01-01T00:00:00Z', attempt: 1, state, nonce: `evil${state}` })
+    })).data.id)
+    await post('done')
+    const held = await post('claimed')
+    // No trustedClaimants configured: only this peer's own login counts fully.
+    const claimer = createClaimer({ client: await fx.client('bob'), node: 'A', settleMs: 100, leaseMs: 3000, marginMs: 500, setStatus: false })
+    expect(await claimer.claim(REPO, 1)).toMatchObject({ outcome: 'lost', reason: 'held', winner: { id: held, author: 'stranger' } })
+    // The stranger keeps editing its marker: that does not extend it.
+    const renew = setInterval(() => {
+      stranger.request('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', {
+        owner: 'alice', repo: 'tasks', comment_id: held,
+        body: formatClaimBody({ v: 1, node: 'evil', lease_ms: 86_400_000, lease_expires: '2099-01-01T00:00:00Z', attempt: 1, state: 'claimed', nonce: 'evilclaimed' })
+      }).catch(() => {})
+    }, 500)
+    try {
+      await sleep(3000 + 2100 + 300)
+      const c = won(await claimer.claim(REPO, 1))
+      expect(c.trusted).toEqual(['bob'])
+    } finally {
+      clearInterval(renew)
     }
-    // No trustedClaimants configured: only this peer's own login counts.
-    const c = won(await createClaimer({ client: await fx.client('bob'), node: 'A', settleMs: 100, setStatus: false }).claim(REPO, 1))
-    expect(c.trusted).toEqual(['bob'])
   }, 30_000)
 
   it('5a. listing fails closed at its cap: nothing is decided and no claim is left', async () => {

@@ -29,6 +29,8 @@ export interface MachineConfig {
   marginMs: number
   /** Logins whose markers count; undefined: everybody's (tests only). */
   trusted: readonly string[] | undefined
+  /** How long a `claimed` marker by another login counts from its creation (see `DecideInput`). */
+  untrustedLeaseMs?: number
   /** The claim this one breaks (its holder is dead), if any. */
   breaks: number | undefined
 }
@@ -157,14 +159,14 @@ export function orphansIn (comments: readonly ClaimComment[], nonce: string, own
  * claim, and valid with `marginMs` to spare both by the server's clock and by local elapsed time.
  */
 function judge (cfg: MachineConfig, own: OwnComment, comments: readonly ClaimComment[], serverNow: number, at: number, first: boolean): HandleState | { ok: true, listed: Claim, nextAttempt: number } {
-  // The decision read always counts the own comment (lag cannot hide it); a fence must find it,
-  // unless it is so new that the list may not show it yet.
+  // The decision read always counts the own comment (lag cannot hide it); a fence must find it
+  // (the I/O asks for the comment itself when the list lags behind it: absent means deleted).
   const present = comments.some((c) => c.id === own.id)
-  if (!present && !first && serverNow >= own.createdAt + cfg.settleMs + ROUNDING_MS) return lost('deleted', own, { withdraw: false })
+  if (!present && !first) return lost('deleted', own, { withdraw: false })
   const ownComment: ClaimComment | undefined = present ? undefined : { id: own.id, body: undefined, created_at: new Date(own.createdAt).toISOString(), updated_at: own.updatedAtText }
   // Other comments with this nonce are this handle's own unseen POSTs, deleted as they are found.
   const others = comments.filter((c) => c.id === own.id || parseClaimMarker(c.body)?.nonce !== cfg.nonce)
-  const d = decide({ comments: others, serverNow, graceMs: cfg.graceMs, trustedClaimants: cfg.trusted })
+  const d = decide({ comments: others, serverNow, graceMs: cfg.graceMs, trustedClaimants: cfg.trusted, untrustedLeaseMs: cfg.untrustedLeaseMs })
   const listed = d.claims.find((c) => c.id === own.id)
   if (listed === undefined && ownComment === undefined) return lost('superseded', own, { withdraw: false })
   if (listed !== undefined && (listed.marker.nonce !== cfg.nonce || listed.marker.node !== cfg.node)) return lost('superseded', own, { withdraw: false })
@@ -174,7 +176,9 @@ function judge (cfg: MachineConfig, own: OwnComment, comments: readonly ClaimCom
   if (w !== undefined && w.id < own.id) {
     return lost(w.marker.state === 'claimed' ? 'held' : 'completed', own, {
       winner: w,
-      retryAt: w.marker.state === 'claimed' ? w.updatedAt + w.marker.lease_ms + cfg.graceMs : Number.POSITIVE_INFINITY
+      retryAt: w.marker.state !== 'claimed'
+        ? Number.POSITIVE_INFINITY
+        : w.trusted ? w.updatedAt + w.marker.lease_ms + cfg.graceMs : w.createdAt + Math.min(w.marker.lease_ms, cfg.untrustedLeaseMs ?? 0) + cfg.graceMs
     })
   }
   // A finished issue stays finished, whoever finished it.
@@ -186,7 +190,7 @@ function judge (cfg: MachineConfig, own: OwnComment, comments: readonly ClaimCom
   if (!holderValid({ updatedAt, marker: marker as ClaimMarker }, serverNow + ROUNDING_MS, cfg.marginMs)) return lost('expired', own)
   // No revival: the lease by local elapsed time since the last confirmed write must not have run out.
   if (!holderValid({ updatedAt: own.updatedAt, marker: marker as ClaimMarker }, localServerEstimate(own, at), 0)) return lost('expired', own)
-  return { ok: true, listed: listed ?? { id: own.id, author: '', marker: marker as ClaimMarker, createdAt: own.createdAt, updatedAt }, nextAttempt: d.nextAttempt }
+  return { ok: true, listed: listed ?? { id: own.id, author: '', trusted: true, marker: marker as ClaimMarker, createdAt: own.createdAt, updatedAt }, nextAttempt: d.nextAttempt }
 }
 
 /** The one transition function. Events that do not apply to a state leave it unchanged. */

@@ -126,6 +126,7 @@ class ClaimCmd implements Cmd {
     const p = w.peers[this.peer]!
     if (p.busy || p.crashed || (p.handle !== undefined && !p.handle.signal.aborted)) return
     const breaks = this.brk ? currentHolder(w) : undefined
+    if (breaks !== undefined) stats.breaks++
     const calledAt = now(w)
     startOp(w, p, `claims${breaks !== undefined ? ` breaking ${breaks}` : ''}`, async () => {
       const r = await p.claimer.claim(REPO, 1, breaks !== undefined ? { breaks } : {})
@@ -187,7 +188,7 @@ class AdvanceCmd implements Cmd {
 class FaultCmd implements Cmd {
   constructor (readonly peer: number, readonly fault: Fault) {}
   check (): boolean { return true }
-  async run (_m: object, w: World): Promise<void> { w.peers[this.peer]!.mc.faults.push(this.fault) }
+  async run (_m: object, w: World): Promise<void> { stats.faults++; w.peers[this.peer]!.mc.faults.push(this.fault) }
   toString (): string { return `fault(${this.peer}, ${JSON.stringify(this.fault)})` }
 }
 
@@ -195,6 +196,7 @@ class CrashCmd implements Cmd {
   check (): boolean { return true }
   async run (_m: object, w: World): Promise<void> {
     const p = w.peers[this.peer]!
+    stats.crashes++
     if (this.pauseMs === undefined) {
       p.crashed = true
       p.handle?.stopRenewing()
@@ -220,6 +222,7 @@ class OtherCmd implements Cmd {
   constructor (readonly kind: 'stranger-claim' | 'stranger-done' | 'delete' | 'edit', readonly pick: number) {}
   check (): boolean { return true }
   async run (_m: object, w: World): Promise<void> {
+    stats.others++
     if (this.kind === 'stranger-claim' || this.kind === 'stranger-done') {
       const state = this.kind === 'stranger-done' ? 'done' : 'claimed'
       w.gh.postComment('stranger', 1, formatClaimBody({ v: 1, node: 'evil', lease_ms: 86_400_000, lease_expires: '2099-01-01T00:00:00Z', attempt: 1, state, nonce: 'evil' }))
@@ -295,7 +298,7 @@ const outcomes = new Map<string, number>()
 
 const RUNS = Number(process.env.BZZZ_MODEL_RUNS ?? 1000)
 /** What the runs covered (printed with BZZZ_MODEL_STATS=1; asserted below so that the test keeps exercising the handle). */
-export const stats = { runs: 0, wins: 0, passes: 0, published: 0, breaksWon: 0, lostHeld: 0, faults: 0, lateApplied: 0, twoWinners: 0, commands: 0, advanced: 0 }
+export const stats = { runs: 0, wins: 0, passes: 0, published: 0, breaksWon: 0, lostHeld: 0, faults: 0, breaks: 0, others: 0, crashes: 0, twoWinners: 0, commands: 0, advanced: 0 }
 
 describe('the claim handle against a model of GitHub (virtual time)', () => {
   it(`${RUNS} runs: lag ≤ and > settleMs, 5xx before/after applying, no answer, held and slow answers past the lease, strangers, maintainers, crashes, breaks`, async () => {

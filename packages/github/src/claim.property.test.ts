@@ -127,6 +127,36 @@ describe('claim decision', () => {
     expect(d2.winner).toBeUndefined()
   })
 
+  it('a break: the named claim stops counting for every reader, whatever the lease; terminal claims cannot be broken; a lower id cannot break a higher one', () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 5 }), fc.constantFrom<ClaimMarker['state']>('claimed', 'done', 'failed'), fc.integer({ min: 0, max: 10_000 }),
+      (target, breaker, state, at) => {
+        if (target === breaker) return
+        const cs = [
+          comment(1000 + target, 'a', marker('a', 600_000, 1, state), T0),
+          comment(1000 + breaker, 'b', { ...marker('b', 600_000, 2), breaks: 1000 + target }, T0 + 1000)
+        ]
+        const d = decide({ comments: cs, serverNow: T0 + at, graceMs: 2000 })
+        const broken = state === 'claimed' && breaker > target
+        expect(d.broken.has(1000 + target)).toBe(broken)
+        expect(d.live.some((c) => c.id === 1000 + target)).toBe(!broken)
+        if (broken) {
+          expect(d.winner?.id).toBe(1000 + breaker)
+          expect(d.nextAttempt).toBe(2)
+        }
+      }
+    ))
+  })
+
+  it('a renewal that landed more than a lease after the version it renews counts for nobody (no revival)', () => {
+    fc.assert(fc.property(fc.integer({ min: 1000, max: 60_000 }), fc.integer({ min: 0, max: 120_000 }), (leaseMs, delay) => {
+      const renews = iso(T0)
+      const c = comment(1000, 'a', { ...marker('a', leaseMs), renews }, T0 - 5000, T0 + delay)
+      const d = decide({ comments: [c], serverNow: T0 + delay, graceMs: 2000 })
+      expect(d.winner === undefined).toBe(delay > leaseMs)
+    }))
+  })
+
   it('the holder judges its own lease strictly, and detects a late renewal', () => {
     const c = { updatedAt: T0, marker: marker('h', 10_000) }
     expect(holderValid(c, T0 + 8_999, 1000)).toBe(true)

@@ -89,6 +89,8 @@ export interface ClaimComment {
 export interface Claim {
   id: number
   author: string
+  /** By a trusted login (always true without a trust list). */
+  trusted: boolean
   marker: ClaimMarker
   createdAt: number
   updatedAt: number
@@ -106,8 +108,16 @@ export interface DecideInput {
    * by list lag or rounded timestamps is never mistaken for an expiry. Must be ≥ list lag + 2 s.
    */
   graceMs: number
-  /** When given, only markers in comments by these logins count (case-insensitive). */
+  /** When given, only markers in comments by these logins count fully (case-insensitive). */
   trustedClaimants?: readonly string[] | undefined
+  /**
+   * With `trustedClaimants`: a `claimed` marker by anyone else still counts, for at most this
+   * long from its creation (edits do not extend it), so that a peer missing from the trust list
+   * (its capabilities not heard yet) is not overtaken during its first lease, while a stranger
+   * delays an issue by at most this. Its terminal markers and breaks never count. Default: 0
+   * (untrusted markers are ignored).
+   */
+  untrustedLeaseMs?: number | undefined
 }
 
 export interface Decision {
@@ -123,21 +133,28 @@ export interface Decision {
   nextAttempt: number
 }
 
-export function parseClaims (comments: readonly ClaimComment[], trusted?: readonly string[]): Claim[] {
+/**
+ * The well-formed claims among `comments`, lowest id first. With `trusted`, markers by other
+ * logins are left out, unless `keepUntrusted`: then their `claimed` markers are kept, marked
+ * `trusted: false` (never their terminal ones).
+ */
+export function parseClaims (comments: readonly ClaimComment[], trusted?: readonly string[], keepUntrusted = false): Claim[] {
   const allow = trusted === undefined ? undefined : new Set(trusted.map((l) => l.toLowerCase()))
   const byId = new Map<number, Claim>()
   for (const c of comments) {
     if (!Number.isSafeInteger(c.id) || c.id < 0) continue
     const author = c.user?.login ?? ''
-    if (allow !== undefined && !allow.has(author.toLowerCase())) continue
+    const isTrusted = allow === undefined || allow.has(author.toLowerCase())
+    if (!isTrusted && !keepUntrusted) continue
     const marker = parseClaimMarker(c.body)
     if (marker === undefined) continue
+    if (!isTrusted && marker.state !== 'claimed') continue
     const createdAt = Date.parse(c.created_at)
     const updatedAt = Date.parse(c.updated_at)
     if (Number.isNaN(createdAt) || Number.isNaN(updatedAt)) continue
     const prev = byId.get(c.id)
     // Two versions of one comment (the list and our own answer): the newer wins.
-    if (prev === undefined || updatedAt >= prev.updatedAt) byId.set(c.id, { id: c.id, author, marker, createdAt, updatedAt })
+    if (prev === undefined || updatedAt >= prev.updatedAt) byId.set(c.id, { id: c.id, author, trusted: isTrusted, marker, createdAt, updatedAt })
   }
   return [...byId.values()].sort((a, b) => a.id - b.id)
 }
@@ -152,7 +169,8 @@ export function landedLate (claim: Pick<Claim, 'updatedAt' | 'marker'>): boolean
  * Whether a claim still counts at `serverNow` for a node other than its holder. Terminal claims
  * always count; a `claimed` one counts within lease + grace, unless its latest renewal landed late.
  */
-export function isLive (claim: Claim, serverNow: number, graceMs: number): boolean {
+export function isLive (claim: Claim, serverNow: number, graceMs: number, untrustedLeaseMs = 0): boolean {
+  if (!claim.trusted) return claim.marker.state === 'claimed' && serverNow <= claim.createdAt + Math.min(claim.marker.lease_ms, untrustedLeaseMs) + graceMs
   if (claim.marker.state !== 'claimed') return true
   if (landedLate(claim)) return false
   return serverNow <= claim.updatedAt + claim.marker.lease_ms + graceMs
@@ -163,6 +181,7 @@ export function brokenIds (claims: readonly Claim[]): Set<number> {
   const byId = new Map(claims.map((c) => [c.id, c]))
   const out = new Set<number>()
   for (const b of claims) {
+    if (!b.trusted) continue
     const target = b.marker.breaks === undefined ? undefined : byId.get(b.marker.breaks)
     if (target !== undefined && target.id < b.id && target.marker.state === 'claimed') out.add(target.id)
   }
@@ -172,9 +191,10 @@ export function brokenIds (claims: readonly Claim[]): Set<number> {
 /** Who holds the issue: the live claim with the lowest comment id (a broken claim is not live). */
 export function decide (input: DecideInput): Decision {
   const all = input.own === undefined ? input.comments : [...input.comments, input.own]
-  const claims = parseClaims(all, input.trustedClaimants)
+  const untrusted = input.untrustedLeaseMs ?? 0
+  const claims = parseClaims(all, input.trustedClaimants, untrusted > 0)
   const broken = brokenIds(claims)
-  const live = claims.filter((c) => !broken.has(c.id) && isLive(c, input.serverNow, input.graceMs))
+  const live = claims.filter((c) => !broken.has(c.id) && isLive(c, input.serverNow, input.graceMs, untrusted))
   let maxExpired = 0
   for (const c of claims) if (!live.includes(c)) maxExpired = Math.max(maxExpired, c.marker.attempt)
   return { claims, live, winner: live[0], broken, nextAttempt: maxExpired + 1 }

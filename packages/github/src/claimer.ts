@@ -144,6 +144,7 @@ export interface Claimer {
 const POST_ROUTE = 'POST /repos/{owner}/{repo}/issues/{issue_number}/comments' as const
 const PATCH_ROUTE = 'PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}' as const
 const DELETE_ROUTE = 'DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}' as const
+const COMMENT_ROUTE = 'GET /repos/{owner}/{repo}/issues/comments/{comment_id}' as const
 
 /** A signal that aborts after `ms` on `clock`, or when `parent` does. */
 function deadlineSignal (clock: Clock, ms: number, parent: AbortSignal, reason: () => Error): AbortSignal {
@@ -253,6 +254,8 @@ export function createClaimer (init: ClaimerInit): Claimer {
       graceMs,
       marginMs,
       trusted: login === undefined ? undefined : [login, ...trustedList()],
+      // A peer missing from the trust list is still respected for one lease (never extended).
+      untrustedLeaseMs: leaseMs,
       breaks: options.breaks
     }
     let attempt = options.attempt ?? 1
@@ -273,7 +276,17 @@ export function createClaimer (init: ClaimerInit): Claimer {
       logUntrusted(r.comments, cfg.trusted)
       const ownId = 'own' in s ? s.own?.id : undefined
       for (const id of orphansIn(r.comments, cfg.nonce, ownId)) await deleteComment(ref, id, scope)
-      return apply({ type: 'read', comments: r.comments, serverNow, at })
+      let comments: CommentData[] = r.comments
+      if (ownId !== undefined && !comments.some((c) => c.id === ownId)) {
+        // Not listed: deleted, or the list lags. The comment itself says which (404: deleted).
+        try {
+          const own = await client.request(COMMENT_ROUTE, { ...ref, comment_id: ownId }, { scope, signal: sig })
+          comments = [...comments, own.data as CommentData]
+        } catch (err) {
+          if (!(err instanceof GitHubRequestError) || (err.status !== 404 && err.status !== 410)) throw err
+        }
+      }
+      return apply({ type: 'read', comments, serverNow, at })
     }
     const withdrawIfDue = async (): Promise<void> => {
       if ((s.name === 'lost' || s.name === 'released') && s.withdraw && s.own !== undefined) await deleteComment(ref, s.own.id, scope)

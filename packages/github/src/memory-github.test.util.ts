@@ -192,6 +192,13 @@ export class MemoryGitHub {
       const page = Number(params.page ?? 1)
       return this.conditional({ status: 200, data: list.slice((page - 1) * per, page * per).map((p) => this.renderPull(p)) }, login, etag)
     }
+    if (method === 'GET' && path.endsWith('/issues/comments/{comment_id}')) {
+      const id = Number(params.comment_id)
+      const c = this.comments.get(id)
+      const v = c?.versions[c.versions.length - 1]
+      if (c === undefined || v === undefined || v.deleted) return { status: 404, data: { message: 'Not Found' } }
+      return this.conditional({ status: 200, data: this.renderComment({ id, author: c.author, body: v.body, createdAt: c.createdAt, updatedAt: v.updatedAt }) }, login, etag)
+    }
     if (method === 'POST' && path.endsWith('/issues/{issue_number}/comments')) return { status: 201, data: this.postComment(login, Number(params.issue_number), String(params.body)) }
     if (method === 'PATCH' && path.endsWith('/issues/comments/{comment_id}')) {
       const r = this.editComment(login, Number(params.comment_id), String(params.body))

@@ -235,7 +235,7 @@ describe('a task against the forge', () => {
     })
     try {
       const client = await createGitHubClient({ token: tokenOf('alice'), baseUrl: forge.url, gitBaseUrl: forge.url, throttle: { writeMinTimeMs: 0, notificationMinTimeMs: 0 }, log: { warn: () => {}, error: () => {} } })
-      const claim = won(await createClaimer({ client, node: 'n', settleMs: 100, leaseMs: 60_000, setStatus: false }).claim('alice/tasks', 1))
+      const claim = won(await createClaimer({ client, node: 'n', settleMs: 100, leaseMs: 60_000, marginMs: 1000, setStatus: false }).claim('alice/tasks', 1))
       const publisher = createPublisher({ client, settleMs: 100 })
       // Every write is applied and then answered 502: the publisher must find what it made.
       forge.setFaults({ errorAfterApplyRate: 1 })
