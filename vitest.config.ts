@@ -23,6 +23,14 @@ const projects = ['packages', 'apps'].flatMap((group) =>
     : []
 )
 
+// The packages as published: packed, installed with npm into a fresh project, README examples run.
+// It runs after every other project (groupOrder 1), so that its CPU-heavy type check does not
+// disturb the timing of their network tests on a 2-core machine.
+projects.push({
+  extends: true as const,
+  test: { name: 'packaging', root: 'tests/packaging', include: ['**/*.test.ts'], sequence: { groupOrder: 1 } }
+})
+
 export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions, externalConditions: conditions } },

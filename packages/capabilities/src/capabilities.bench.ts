@@ -1,6 +1,6 @@
 /**
  * Costs of measuring the machine, as JSON lines:
- *   npm run bench   (tsc -b && node dist/capabilities.bench.js)
+ *   npx -y pnpm@12 bench capabilities   (from the repository root)
  * - load-sample: one cheap load sample (CPU from os.cpus(), memory from /proc/meminfo).
  * - probe-*: each slow probe on this machine, wall time.
  * - refresh: a full refresh, and the longest event-loop stall during it.

@@ -1,6 +1,6 @@
 /**
  * Throughput of the forge's REST API and latency of a git push, as JSON lines:
- *   npm run bench   (tsc -b && node dist/forge.bench.js)
+ *   npx -y pnpm@12 bench forge   (from the repository root)
  * Each line: { bench, ops, seconds, opsPerSec | msPerOp, … }.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'

@@ -1,6 +1,6 @@
 // Measures the GitHub budget of @bzzz/github against the forge and prints JSON lines:
 // counted requests per task (claim → pull request) and an idle watcher's counted requests per hour.
-// Run: npx -y pnpm@12 --filter @bzzz/github bench
+// Run: npx -y pnpm@12 bench github   (from the repository root)
 import { execFile } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'

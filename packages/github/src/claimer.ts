@@ -14,7 +14,7 @@ import type { GitHubClient } from './client.js'
 import { ClaimLostError, ConfigError, GitHubRequestError } from './errors.js'
 import { listIssueComments, type CommentData, type CommentsRead } from './listing.js'
 import { resultInComments, type FoundResult } from './result.js'
-import { parseRepo, sleep, type RepoRef } from './util.js'
+import { checkNodeId, parseRepo, sleep, type RepoRef } from './util.js'
 
 export interface StatusLabels {
   done: string
@@ -161,6 +161,7 @@ function deadlineSignal (clock: Clock, ms: number, parent: AbortSignal, reason: 
 }
 
 export function createClaimer (init: ClaimerInit): Claimer {
+  checkNodeId(init.node)
   const client = init.client
   const clock = init.clock ?? systemClock
   const leaseMs = init.leaseMs ?? 1_200_000

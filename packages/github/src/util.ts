@@ -70,3 +70,15 @@ export async function createOnce<T> (opts: {
 export function truncate (text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 20))}\n… (truncated)`
 }
+
+/**
+ * A node id as the messages carry it: the peer ID's string (`peerId.toString()`), 1–128 characters.
+ * A PeerId object passed from JavaScript would only fail later, when a message is encoded.
+ */
+export function checkNodeId (node: unknown): string {
+  if (typeof node !== 'string' || node.length < 1 || node.length > 128) {
+    const what = typeof node === 'string' ? `a string of ${node.length} characters` : node === null ? 'null' : typeof node
+    throw new ConfigError(`node must be the node id as a string of 1–128 characters (peerId.toString()), not ${what}`)
+  }
+  return node
+}

@@ -7,7 +7,7 @@ import {
   eligibility, labelNames, observeIssue, type EligibilityInit, type IssueChange, type IssueLike, type KnownIssue
 } from './eligibility.js'
 import { ConfigError, GitHubRequestError } from './errors.js'
-import { nextPage, parseRepo, sleep } from './util.js'
+import { checkNodeId, nextPage, parseRepo, sleep } from './util.js'
 
 export interface WatcherInit extends EligibilityInit {
   client: GitHubClient
@@ -76,6 +76,7 @@ class WatcherImpl extends EventEmitter<WatcherEvents> implements Watcher {
 
   constructor (init: WatcherInit) {
     super()
+    checkNodeId(init.node)
     this.init = init
     this.client = init.client
     this.rules = eligibility(init)

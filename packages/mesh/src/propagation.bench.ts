@@ -2,7 +2,7 @@
 // sparse random connections. Prints one JSON line per size:
 // {"bench":"mesh.propagation","peers":100,"p50_ms":…,"p99_ms":…,"delivery":1,"rss_mb_per_peer":…}
 // The latency of a message is the time until the last peer has it.
-// Run: pnpm --filter @bzzz/mesh bench   (BENCH_SIZES=10,50 BENCH_MESSAGES=50 to change)
+// Run: npx -y pnpm@12 bench mesh   (BENCH_SIZES=10,50 BENCH_MESSAGES=50 to change)
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'

@@ -1,6 +1,6 @@
 // Decode-and-validate throughput per message type. Prints one JSON line per type:
 // {"bench":"protocol.decode","type":"task_broadcast","msgs_per_s":N,...}
-// Run: pnpm --filter @bzzz/protocol bench
+// Run: npx -y pnpm@12 bench protocol   (from the repository root)
 import { SEED_SAMPLES, decode, encode, type Message } from './index.js'
 
 const presencePing: Message = {

@@ -77,6 +77,7 @@ export {
   type LogErrorCode
 } from './log-errors.js'
 export { createMemoryStore, type MemoryStore } from './memory-store.js'
+export { NotAMessageError } from './message-guard.js'
 export { openStateStore, StoreVersionError, type StateStore, type StateStoreInit } from './sqlite.js'
 export {
   LOG_PROTOCOL,

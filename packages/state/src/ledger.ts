@@ -11,6 +11,7 @@ import { deadSince, livenessAt, livenessConfig, InvalidConfigError, type Livenes
 import { rendezvousRank } from './rendezvous.js'
 import { satisfiesRequirements, type SatisfiesFn } from './requirements.js'
 import { reduceTask, taskKey, timeOf, type TaskMessage, type TaskState } from './task.js'
+import { assertMessage } from './message-guard.js'
 
 /** What the ledger keeps about a peer; a join of everything heard from it. */
 export interface PeerRecord {
@@ -195,6 +196,7 @@ class LedgerImpl implements Ledger {
   }
 
   observe (message: Message, receivedAt: number): boolean {
+    assertMessage(message, 'ledger.observe')
     const sender = senderOf(message)
     if (sender !== undefined && this.equivocators.has(sender)) return false
     let peer: PeerRecord | undefined

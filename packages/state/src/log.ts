@@ -15,6 +15,7 @@ import {
   LogTruncatedError
 } from './log-errors.js'
 import { taskKey } from './task.js'
+import { assertMessage } from './message-guard.js'
 
 /** The entry types Bzzz records. Other types (1–64 characters of `[a-z0-9_.-]`) are allowed too. */
 export const LOG_ENTRY_TYPES = [
@@ -316,6 +317,7 @@ function sha256Bytes (hex: string): Uint8Array { return Buffer.from(hex, 'hex') 
  * release), a result, a help request, offer or acceptance. The app logs what it does and sees.
  */
 export function logEntryForMessage (message: Message): { type: LogEntryType, payload: JsonValue } | undefined {
+  assertMessage(message, 'logEntryForMessage')
   switch (message.type) {
     case 'task':
       return { type: 'task_announced', payload: { task: taskKey(message.repo, message.task_id), action: message.action ?? 'open', issue_url: message.issue_url, revision: message.revision ?? null } }

@@ -1,6 +1,6 @@
 // Throughput of the ledger, the rendezvous ranking, the signed log and the SQLite store.
 // Prints one JSON line per measurement: {"bench":"state.<what>", ...}
-// Run: pnpm --filter @bzzz/state bench
+// Run: npx -y pnpm@12 bench state   (from the repository root)
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
