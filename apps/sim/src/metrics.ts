@@ -53,6 +53,8 @@ export interface Report {
   ok: boolean
   faults: Array<{ fault: string, detail: string, start: number, end: number | null, peer?: string }>
   tasks: TaskTimeline[]
+  /** The raw latencies behind the distributions, for the HTML report's charts. */
+  samples: { claim_decision_ms: number[], claim_latency_ms: number[] }
 }
 
 export interface ReportInput {
@@ -218,6 +220,7 @@ export function buildReport (input: ReportInput): Report {
     goals,
     ok: invariants.every((c) => c.ok) && goals.every((c) => c.ok),
     faults,
-    tasks
+    tasks,
+    samples: { claim_decision_ms: decision, claim_latency_ms: latency }
   }
 }
