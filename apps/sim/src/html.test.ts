@@ -53,7 +53,7 @@ describe('HTML report', () => {
     for (const id of ['#claim-decision', '#claim-latency']) {
       expect(await page.locator(`${id} rect.bar`).count()).toBeGreaterThan(0)
       expect(await page.locator(`${id} line.marker`).count()).toBe(2)
-      const bars = await page.locator(`${id} rect.bar`).evaluateAll((els) => els.map((e) => (e as SVGGraphicsElement).getBBox().height))
+      const bars = await page.locator(`${id} rect.bar`).evaluateAll((els) => els.map((e) => (e as unknown as { getBBox: () => { height: number } }).getBBox().height))
       expect(Math.max(...bars)).toBeGreaterThan(10)
     }
     expect(await page.locator('#recovery tr').count()).toBe(3)
