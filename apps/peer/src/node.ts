@@ -509,6 +509,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
   }
 
   const stopComponents = async (): Promise<void> => {
+    const t0 = now()
     for (const t of timers.splice(0)) clearInterval(t)
     help.stop()
     await Promise.all([...watchers.values()].map(async (w) => { await w.stop().catch(() => {}) }))
@@ -518,6 +519,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     await replicator.stop().catch(() => {})
     await mesh.stop().catch(() => {})
     store.close?.()
+    logger.debug({ event: 'node:stopped', ms: now() - t0 }, 'components stopped')
   }
 
   const node = emitter as EventEmitter<NodeEvents> & BzzzNode

@@ -1,4 +1,5 @@
 // Shared by the tests: a forge with a task repository and one account per node, and nodes on it.
+import { pino } from 'pino'
 import { createForge, type Forge, type SeedIssue } from '@bzzz/forge'
 import { staticCapabilities, type StaticCapabilitiesInit } from './capabilities.js'
 import { createNode, type BzzzNode, type NodeInit, type NodeTimings } from './node.js'
@@ -61,6 +62,7 @@ export async function testNode (init: TestNodeInit): Promise<BzzzNode> {
       ? {}
       : { executor: createScriptedExecutor({ identity: { name: `bzzz-${init.name}`, email: `${init.name}@bzzz.local` }, ...init.executor }) }),
     timings: FAST_TIMINGS,
+    ...(process.env.BZZZ_TEST_LOG !== undefined ? { logger: pino({ level: process.env.BZZZ_TEST_LOG, base: { node: init.name } }, pino.destination(2)) } : {}),
     ...init.extra
   })
 }
