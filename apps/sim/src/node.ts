@@ -6,7 +6,7 @@
  */
 import type { AgentAdapter } from '@bzzz/executor'
 import type { LogCheck, SimEvent } from './events.js'
-import type { Lease, Transport } from './scenario.js'
+import type { Lease, Timings, Transport } from './scenario.js'
 
 /** An event as a node reports it; the sim stamps the time when it arrives. */
 export type NodeEvent = SimEvent extends infer E ? E extends { t: number } ? Omit<E, 't'> : never : never
@@ -26,6 +26,7 @@ export interface NodeSpec {
   bootstrap: string[]
   /** Claim timing; undefined: the daemon's production defaults. */
   lease: Lease | undefined
+  timings: Timings
   slots: number
   /** The agent every task runs (scripted, or a CLI adapter against the scripted model server). */
   agent: AgentAdapter

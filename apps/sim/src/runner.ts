@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createForge, type Forge } from '@bzzz/forge'
+import { parseClaimMarker } from '@bzzz/github'
 import type { AgentAdapter } from '@bzzz/executor'
 import { createScriptedAgent } from './agent.js'
 import { NodeError } from './errors.js'
@@ -20,7 +21,7 @@ import { seededRandom } from './random.js'
 import type { Scenario } from './scenario.js'
 import { kills, schedule, standing } from './schedule.js'
 import { createSecretScan } from './secrets.js'
-import { forgeSeed, peerLogin, peerName, peerToken, publications, REPO, taskKey } from './world.js'
+import { claimsPosted, forgeSeed, peerLogin, peerName, peerToken, publications, REPO, taskKey } from './world.js'
 
 export interface RunInit {
   scenario: Scenario
@@ -53,6 +54,7 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
   const { scenario } = init
   const signal = init.signal ?? new AbortController().signal
   const started = performance.now()
+  const epoch = Date.now()
   const now = (): number => Math.round(performance.now() - started)
   const salt = randomBytes(6).toString('hex')
   const tokenPrefix = `sim${salt}`
@@ -136,6 +138,7 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
           transport: scenario.transport,
           bootstrap,
           lease: scenario.lease,
+          timings: scenario.timings,
           slots: scenario.slots,
           agent,
           agentTimeoutMs: scenario.agent.timeoutMs,
@@ -225,6 +228,11 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
       const c = n.requestCounts()
       total += c.total
       for (const [scope, v] of Object.entries(c.scopes)) if (scope.startsWith('task:')) perTaskScope[scope] = (perTaskScope[scope] ?? 0) + v
+    }
+    // When each claim comment was posted: the forge's records say, for every peer alike.
+    if (!events.some((e) => e.kind === 'claim_posted')) {
+      const comments = [...forge.state.repo('sim-org', 'tasks').comments.values()]
+      events.push(...claimsPosted(comments, epoch, (body) => parseClaimMarker(body) !== undefined))
     }
     const build = (): Report => buildReport({
       scenario,

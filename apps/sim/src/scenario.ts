@@ -88,6 +88,20 @@ export const Lease = Type.Object({
 }, { additionalProperties: false })
 export type Lease = Static<typeof Lease>
 
+/** Node timings over the daemon's defaults (presence, warm-up, watcher poll, liveness, …). */
+export const Timings = Type.Object({
+  presenceMs: Type.Optional(Ms),
+  warmUpMs: Type.Optional(Ms),
+  tickMs: Type.Optional(Ms),
+  watchIntervalMs: Type.Optional(Ms),
+  replicateMs: Type.Optional(Ms),
+  forkPollMs: Type.Optional(Ms),
+  standbyStepMs: Type.Optional(Ms),
+  suspectAfterMs: Type.Optional(Ms),
+  deadAfterMs: Type.Optional(Ms)
+}, { additionalProperties: false })
+export type Timings = Static<typeof Timings>
+
 export const Transport = Type.Union([Type.Literal('memory'), Type.Literal('tcp'), Type.Literal('netns')])
 export type Transport = Static<typeof Transport>
 
@@ -102,6 +116,7 @@ export const ScenarioSchema = Type.Object({
   /** The run stops here whatever is left (tasks still open are lost). */
   durationMs: Type.Optional(Type.Integer({ minimum: 1000, maximum: 86_400_000 })),
   lease: Type.Optional(Lease),
+  timings: Type.Optional(Timings),
   /** Agent runs a peer takes at once. */
   slots: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
   faults: Type.Optional(Type.Array(Fault, { maxItems: 100 })),
@@ -126,6 +141,7 @@ export interface Scenario {
   seed: number
   durationMs: number
   lease: Lease | undefined
+  timings: Timings
   slots: number
   faults: Fault[]
   goals: NonNullable<ScenarioInput['goals']>
@@ -178,6 +194,7 @@ export function validateScenario (value: unknown, file?: string): Scenario {
     seed: v.seed ?? DEFAULTS.seed,
     durationMs: v.durationMs ?? DEFAULTS.durationMs,
     lease: v.lease,
+    timings: v.timings ?? {},
     slots: v.slots ?? DEFAULTS.slots,
     faults,
     goals: v.goals ?? {}
@@ -210,6 +227,7 @@ export interface Overrides {
   durationMs?: number
   /** Short leases for tests. */
   lease?: Lease
+  timings?: Timings
   faults?: Fault[]
 }
 
@@ -224,6 +242,7 @@ export function applyOverrides (s: Scenario, o: Overrides): Scenario {
     seed: o.seed ?? s.seed,
     durationMs: o.durationMs ?? s.durationMs,
     ...((o.lease ?? s.lease) !== undefined ? { lease: o.lease ?? s.lease } : {}),
+    timings: { ...s.timings, ...o.timings },
     slots: s.slots,
     faults: o.faults ?? s.faults,
     goals: s.goals

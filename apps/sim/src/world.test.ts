@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { forgeSeed, publications, taskKey } from './world.js'
+import { claimsPosted, forgeSeed, publications, taskKey } from './world.js'
 
 const result = (n: number): string => `Closes #${n}\n\n<!-- bzzz:result {"task":"#${n}","node":"x","claim":1,"attempt":1} -->\n`
 
@@ -35,5 +35,21 @@ describe('forgeSeed', () => {
     expect(issues).toHaveLength(4)
     expect(issues[3]).toMatchObject({ author: 'maintainer', labels: ['bzzz'] })
     expect(issues[3]!.body).toContain(`[sim-task ${taskKey(4)}]`)
+  })
+})
+
+describe('claimsPosted', () => {
+  it('turns every claim comment, deleted or not, into a claim_posted event on the sim clock', () => {
+    const isClaim = (b: string): boolean => b.includes('bzzz:claim')
+    const comments = [
+      { issueNumber: 2, body: 'x <!-- bzzz:claim {} -->', deleted: false, author: 'bzzz-peer-1', createdAt: 1500 },
+      { issueNumber: 1, body: '', deleted: true, author: 'bzzz-peer-0', createdAt: 1200, versions: [{ value: { body: '<!-- bzzz:claim {} -->' } }, { value: null }] },
+      { issueNumber: 1, body: 'a plain comment', deleted: false, author: 'bzzz-peer-2', createdAt: 1300 },
+      { issueNumber: 1, body: '<!-- bzzz:claim {} -->', deleted: false, author: 'maintainer', createdAt: 1400 }
+    ]
+    expect(claimsPosted(comments, 1000, isClaim)).toEqual([
+      { t: 200, kind: 'claim_posted', task: taskKey(1), peer: 'peer-0' },
+      { t: 500, kind: 'claim_posted', task: taskKey(2), peer: 'peer-1' }
+    ])
   })
 })

@@ -72,3 +72,25 @@ export function publications (seededIssues: number, issues: readonly IssueLike[]
   for (const c of comments) if (!c.deleted) bump(markerTask(c.body, 'failure'), 'reports')
   return out
 }
+
+/** A comment as the forge records it, with its earlier versions. */
+export interface ClaimCommentLike extends CommentLike {
+  author: string
+  createdAt: number
+  versions?: ReadonlyArray<{ value: { body: string } | null }>
+}
+
+/**
+ * Every claim comment ever posted (released and deleted ones too), as `claim_posted` events on
+ * the sim's clock: the forge's record is the ground truth of when a peer posted its claim.
+ */
+export function claimsPosted (comments: readonly ClaimCommentLike[], epochMs: number, isClaim: (body: string) => boolean): Array<{ t: number, kind: 'claim_posted', task: string, peer: string }> {
+  const out: Array<{ t: number, kind: 'claim_posted', task: string, peer: string }> = []
+  for (const c of comments) {
+    const bodies = [c.body, ...(c.versions ?? []).flatMap((v) => (v.value === null ? [] : [v.value.body]))]
+    if (!bodies.some(isClaim)) continue
+    if (!c.author.startsWith('bzzz-')) continue
+    out.push({ t: c.createdAt - epochMs, kind: 'claim_posted', task: taskKey(c.issueNumber), peer: c.author.slice('bzzz-'.length) })
+  }
+  return out.sort((a, b) => a.t - b.t)
+}
