@@ -74,6 +74,7 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
     port: 0,
     seed: forgeSeed(scenario.peers, scenario.issues, salt),
     random: { seed: scenario.seed },
+    ...(scenario.forge.secondaryRetryAfterS !== undefined ? { rateLimit: { secondaryRetryAfterS: scenario.forge.secondaryRetryAfterS } } : {}),
     ...(listLagMs !== undefined ? { faults: { listLagMs } } : {})
   })
   const logins = new Set(Array.from({ length: scenario.peers }, (_, i) => peerLogin(i)))

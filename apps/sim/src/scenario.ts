@@ -117,6 +117,8 @@ export const ScenarioSchema = Type.Object({
   durationMs: Type.Optional(Type.Integer({ minimum: 1000, maximum: 86_400_000 })),
   lease: Type.Optional(Lease),
   timings: Type.Optional(Timings),
+  /** The forge: how long a secondary rate limit asks clients to wait (GitHub: 60 s). */
+  forge: Type.Optional(Type.Object({ secondaryRetryAfterS: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600 })) }, { additionalProperties: false })),
   /** Agent runs a peer takes at once. */
   slots: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
   faults: Type.Optional(Type.Array(Fault, { maxItems: 100 })),
@@ -142,6 +144,7 @@ export interface Scenario {
   durationMs: number
   lease: Lease | undefined
   timings: Timings
+  forge: { secondaryRetryAfterS?: number }
   slots: number
   faults: Fault[]
   goals: NonNullable<ScenarioInput['goals']>
@@ -195,6 +198,7 @@ export function validateScenario (value: unknown, file?: string): Scenario {
     durationMs: v.durationMs ?? DEFAULTS.durationMs,
     lease: v.lease,
     timings: v.timings ?? {},
+    forge: v.forge ?? {},
     slots: v.slots ?? DEFAULTS.slots,
     faults,
     goals: v.goals ?? {}
@@ -228,6 +232,7 @@ export interface Overrides {
   /** Short leases for tests. */
   lease?: Lease
   timings?: Timings
+  forge?: { secondaryRetryAfterS?: number }
   faults?: Fault[]
 }
 
@@ -243,6 +248,7 @@ export function applyOverrides (s: Scenario, o: Overrides): Scenario {
     durationMs: o.durationMs ?? s.durationMs,
     ...((o.lease ?? s.lease) !== undefined ? { lease: o.lease ?? s.lease } : {}),
     timings: { ...s.timings, ...o.timings },
+    forge: { ...s.forge, ...o.forge },
     slots: s.slots,
     faults: o.faults ?? s.faults,
     goals: s.goals
