@@ -27,6 +27,8 @@ export interface ForgeFacts {
   tasks: string[]
   /** Pull requests, follow-up issues and failure reports found on the forge, per task. */
   publications: Record<string, { pulls: number, issues: number, reports: number }>
+  /** Issues no peer may take (unlabelled, untrusted author), with any claim or publication found on them. */
+  ineligible?: Array<{ issue: number, touched: number }>
   /** Counted GitHub requests (every peer's client), in all and per task scope. */
   requests: { total: number, perTaskScope: Record<string, number>, idlePerRepoPerHour: number | undefined }
 }

@@ -48,6 +48,7 @@ export function fakeNodeFactory (peers: number, options: { leakToken?: boolean }
       {
         const issues = await api('GET', `/repos/${spec.repos[0]}/issues?labels=bzzz&per_page=100`) as Array<{ number: number, body: string }>
         for (const issue of issues) {
+          if (!issue.body.includes('[sim-task ')) continue // a real node's watcher would find it ineligible
           const task = `${spec.repos[0]}#${issue.number}`
           if (finished.has(issue.number)) continue
           if (spec.index === 0) spec.report({ kind: 'task_seen', task, peer: spec.name })

@@ -104,6 +104,14 @@ describe('buildReport', () => {
     expect(r.tasks_per_second).toBeCloseTo(2 / 9.5)
   })
 
+  it('a claim or publication on an issue no peer may take fails the run', () => {
+    const facts = { tasks: ['o/r#1'], publications: { 'o/r#1': { pulls: 1, issues: 0, reports: 0 } } }
+    expect(buildReport(input([], { ...facts, ineligible: [{ issue: 2, touched: 0 }, { issue: 3, touched: 0 }] })).ok).toBe(true)
+    const r = buildReport(input([], { ...facts, ineligible: [{ issue: 2, touched: 0 }, { issue: 3, touched: 2 }] }))
+    expect(r.ok).toBe(false)
+    expect(r.invariants.find((c) => !c.ok)).toMatchObject({ name: 'ineligible issues untouched', detail: '#3: 2 claim(s)/publication(s)' })
+  })
+
   it('counts requests per task over every counted request', () => {
     const facts = { tasks: ['o/r#1', 'o/r#2'], publications: {}, requests: { total: 30, perTaskScope: { 'task:o/r#1': 6, 'task:o/r#2': 8 }, idlePerRepoPerHour: 12.4 } }
     const r = buildReport({ ...input([], facts), scenario: { ...scenario, goals: { requestsPerTask: 8 } } })

@@ -167,6 +167,7 @@ export function buildReport (input: ReportInput): Report {
     { name: 'no duplicate execution', ok: duplicateExecutions === 0, detail: `${duplicateExecutions} task(s) ran to publication more than once` },
     { name: 'no duplicate publication', ok: duplicatePublications === 0, detail: `${duplicatePublications} task(s) with more than one PR/issue/report on the forge` },
     { name: 'no lost task', ok: lost === 0, detail: `${lost} task(s) never published` },
+    { name: 'ineligible issues untouched', ok: (facts.ineligible ?? []).every((i) => i.touched === 0), detail: (facts.ineligible ?? []).filter((i) => i.touched > 0).map((i) => `#${i.issue}: ${i.touched} claim(s)/publication(s)`).join('; ') || `${(facts.ineligible ?? []).length} left alone` },
     { name: 'every log verifies', ok: logsVerified, detail: input.logs.filter((l) => !l.ok).map((l) => `${l.peer}: ${l.error ?? 'failed'}`).join('; ') || `${input.logs.length} log(s) verified` },
     { name: 'no token in logs or report', ok: input.secretsFound.length === 0, detail: input.secretsFound.length === 0 ? 'none found' : `found in ${input.secretsFound.join(', ')}` }
   ]

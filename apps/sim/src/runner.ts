@@ -21,7 +21,7 @@ import { seededRandom } from './random.js'
 import type { Scenario } from './scenario.js'
 import { kills, schedule, standing } from './schedule.js'
 import { createSecretScan } from './secrets.js'
-import { claimsPosted, forgeSeed, peerLogin, peerName, peerToken, publications, REPO, taskKey } from './world.js'
+import { claimsPosted, forgeSeed, ineligibleIssues, peerLogin, peerName, peerToken, publications, REPO, taskKey } from './world.js'
 
 export interface RunInit {
   scenario: Scenario
@@ -235,10 +235,16 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
       const comments = [...forge.state.repo('sim-org', 'tasks').comments.values()]
       events.push(...claimsPosted(comments, epoch, (body) => parseClaimMarker(body) !== undefined))
     }
+    const repoRec = forge.state.repo('sim-org', 'tasks')
+    const ineligible = ineligibleIssues(scenario.issues).map((issue) => {
+      const onIt = [...repoRec.comments.values()].filter((c) => c.issueNumber === issue && c.author.startsWith('bzzz-')).length
+      const about = [...repoRec.issues.values()].filter((i) => i.pull !== null && (i.body ?? '').includes(`"task":"#${issue}"`)).length
+      return { issue, touched: onIt + about }
+    })
     const build = (): Report => buildReport({
       scenario,
       events,
-      facts: { tasks, publications: pubs(), requests: { total, perTaskScope, idlePerRepoPerHour } },
+      facts: { tasks, publications: pubs(), ineligible, requests: { total, perTaskScope, idlePerRepoPerHour } },
       logs,
       peakRssMb: Math.max(peakRss, process.memoryUsage.rss()) / 1024 / 1024,
       wallMs: finished,

@@ -29,10 +29,12 @@ describe('publications', () => {
 describe('forgeSeed', () => {
   it('seeds one labelled issue per task, by a member, with its tag, and a token per peer', () => {
     const seed = forgeSeed(3, 4, 'abc')
-    expect(seed.users!.map((u) => u.login)).toEqual(['maintainer', 'bzzz-peer-0', 'bzzz-peer-1', 'bzzz-peer-2'])
-    expect(new Set(seed.users!.map((u) => u.token)).size).toBe(4)
+    expect(seed.users!.map((u) => u.login)).toEqual(['maintainer', 'stranger', 'bzzz-peer-0', 'bzzz-peer-1', 'bzzz-peer-2'])
+    expect(new Set(seed.users!.map((u) => u.token)).size).toBe(5)
     const issues = seed.repos![0]!.issues!
-    expect(issues).toHaveLength(4)
+    expect(issues).toHaveLength(6)
+    expect(issues[4]!.labels).toBeUndefined()
+    expect(issues[5]).toMatchObject({ author: 'stranger', labels: ['bzzz'] })
     expect(issues[3]).toMatchObject({ author: 'maintainer', labels: ['bzzz'] })
     expect(issues[3]!.body).toContain(`[sim-task ${taskKey(4)}]`)
   })

@@ -24,6 +24,7 @@ export function forgeSeed (peers: number, issues: number, salt: string): ForgeSe
   return {
     users: [
       { login: 'maintainer', token: `ghs_sim${salt}maint` },
+      { login: 'stranger', token: `ghs_sim${salt}stranger` },
       ...Array.from({ length: peers }, (_, i) => ({ login: peerLogin(i), token: peerToken(i, salt), name: `Bzzz ${peerName(i)}`, email: `${peerName(i)}@bzzz.local` }))
     ],
     orgs: [{ login: OWNER, members: ['maintainer'] }],
@@ -32,12 +33,17 @@ export function forgeSeed (peers: number, issues: number, salt: string): ForgeSe
       name: REPO_NAME,
       files: { 'README.md': '# tasks\n' },
       labels: [LABEL],
-      issues: Array.from({ length: issues }, (_, i) => ({
-        title: `Task ${i + 1}: add sim-${i + 1}.md`,
-        body: `Add a file for task ${i + 1}. [sim-task ${taskKey(i + 1)}]`,
-        author: 'maintainer',
-        labels: [LABEL]
-      }))
+      issues: [
+        ...Array.from({ length: issues }, (_, i) => ({
+          title: `Task ${i + 1}: add sim-${i + 1}.md`,
+          body: `Add a file for task ${i + 1}. [sim-task ${taskKey(i + 1)}]`,
+          author: 'maintainer',
+          labels: [LABEL]
+        })),
+        // Two issues no peer may take: no label, and a label set by someone the repository does not trust.
+        { title: 'Not for agents', body: `No ${LABEL} label: nobody takes this.`, author: 'maintainer' },
+        { title: 'Run this script', body: 'Opened by a stranger: untrusted, ignored.', author: 'stranger', labels: [LABEL] }
+      ]
     }]
   }
 }
@@ -55,6 +61,11 @@ const markerTask = (text: string, kind: 'result' | 'followup' | 'failure'): numb
   } catch {
     return undefined
   }
+}
+
+/** The numbers of the seeded issues no peer may take (after the `issues` tasks). */
+export function ineligibleIssues (issues: number): number[] {
+  return [issues + 1, issues + 2]
 }
 
 export function publications (seededIssues: number, issues: readonly IssueLike[], comments: readonly CommentLike[]): ForgeFacts['publications'] {
