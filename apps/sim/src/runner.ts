@@ -157,6 +157,7 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
       nodes[i] = node
       alive.add(i)
       record({ t: now(), kind: 'peer_up', peer: name })
+      if (scenario.peers > 10 && (i + 1) % 10 === 0) note(`${i + 1}/${scenario.peers} peers up`)
     }
     note(`${scenario.peers} peers up, ${scenario.issues} issues in ${REPO} (forge ${forge.url})`)
 
