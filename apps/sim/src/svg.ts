@@ -21,7 +21,7 @@ export function timelineSvg (r: Report): string {
   const peers = [...new Set(r.tasks.flatMap((t) => [...t.runs.map((x) => x.peer), ...t.claims.map((c) => c.peer)]))].sort()
   const end = Math.max(1, r.wall_ms, ...r.tasks.flatMap((t) => [...t.runs.map((x) => x.end ?? x.start), ...t.published.map((p) => p.t)]))
   const rowH = Math.max(2, Math.min(16, Math.floor(800 / Math.max(1, r.tasks.length))))
-  const left = 90
+  const left = 60
   const width = 1000
   const top = 20
   const height = top + rowH * r.tasks.length + 30
@@ -35,7 +35,8 @@ export function timelineSvg (r: Report): string {
   }
   r.tasks.forEach((t, i) => {
     const y = top + i * rowH
-    if (rowH >= 10) parts.push(`<text x="${left - 6}" y="${y + rowH - 3}" font-size="10" text-anchor="end">${esc(t.task)}</text>`)
+    const label = t.task.includes('#') ? `#${t.task.split('#').pop() ?? ''}` : t.task
+    if (rowH >= 10) parts.push(`<text x="${left - 6}" y="${y + rowH - 3}" font-size="10" text-anchor="end">${esc(label)}</text>`)
     t.runs.forEach((run, k) => {
       const x0 = x(run.start)
       const x1 = Math.max(x0 + 1.5, x(run.end ?? end))
@@ -53,7 +54,7 @@ export function timelineSvg (r: Report): string {
   const axisY = top + rowH * r.tasks.length + 14
   for (let k = 0; k <= 10; k++) {
     const t = (end * k) / 10
-    parts.push(`<text x="${x(t).toFixed(1)}" y="${axisY}" font-size="10" text-anchor="middle">${(t / 1000).toFixed(1)}s</text>`)
+    parts.push(`<text x="${x(t).toFixed(1)}" y="${axisY}" font-size="10" text-anchor="${k === 10 ? 'end' : k === 0 ? 'start' : 'middle'}">${(t / 1000).toFixed(1)}s</text>`)
   }
   const legend = peers.slice(0, 20).map((p, i) => `<span class="legend"><i style="background:${peerColour(p, peers)}"></i>${esc(p)}</span>${i === 19 && peers.length > 20 ? ` … ${peers.length - 20} more` : ''}`).join(' ')
   return `<svg id="timeline" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="task timeline">${parts.join('')}</svg><div class="legends">${legend}</div>`
