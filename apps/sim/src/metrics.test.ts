@@ -113,9 +113,12 @@ describe('buildReport', () => {
   })
 
   it('counts requests per task over every counted request', () => {
-    const facts = { tasks: ['o/r#1', 'o/r#2'], publications: {}, requests: { total: 30, perTaskScope: { 'task:o/r#1': 6, 'task:o/r#2': 8 }, idlePerRepoPerHour: 12.4 } }
+    const one = { pulls: 1, issues: 0, reports: 0 }
+    const facts = { tasks: ['o/r#1', 'o/r#2', 'o/r#3'], publications: { 'o/r#1': one, 'o/r#2': { ...one, pulls: 0, reports: 1 } }, requests: { total: 30, perTaskScope: { 'task:o/r#1': 6, 'task:o/r#2': 8 }, idlePerRepoPerHour: 12.4 } }
     const r = buildReport({ ...input([], facts), scenario: { ...scenario, goals: { requestsPerTask: 8 } } })
+    // Over the tasks that ended (two of three): a lost task does not make the others look cheaper.
     expect(r.github_requests).toEqual({ total: 30, per_task: 15, per_task_scoped: 7, idle_per_repo_per_hour: 12 })
     expect(r.goals[0]!.ok).toBe(false)
+    expect(buildReport({ ...input([], { ...facts, publications: {} }) }).github_requests.per_task).toBeNull()
   })
 })

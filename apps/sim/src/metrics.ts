@@ -171,7 +171,8 @@ export function buildReport (input: ReportInput): Report {
     { name: 'every log verifies', ok: logsVerified, detail: input.logs.filter((l) => !l.ok).map((l) => `${l.peer}: ${l.error ?? 'failed'}`).join('; ') || `${input.logs.length} log(s) verified` },
     { name: 'no token in logs or report', ok: input.secretsFound.length === 0, detail: input.secretsFound.length === 0 ? 'none found' : `found in ${input.secretsFound.join(', ')}` }
   ]
-  const perTask = facts.tasks.length > 0 ? total / facts.tasks.length : null
+  // Per task that ended: a run that loses tasks does not look cheaper for it.
+  const perTask = done + failed > 0 ? total / (done + failed) : null
   const decisionDist = distribution(decision)
   const goals: Check[] = []
   const g = input.scenario.goals
@@ -179,6 +180,7 @@ export function buildReport (input: ReportInput): Report {
     goals.push({ name: `claim decision p99 <= ${g.claimDecisionP99Ms} ms`, ok: decisionDist.p99 !== null && decisionDist.p99 <= g.claimDecisionP99Ms, detail: `p99 ${decisionDist.p99 ?? 'n/a'} ms` })
   }
   if (g.recoveryMs !== undefined) {
+    // A kill that never happened (no task started) fails the goal too.
     const kills = recovery.filter((r) => r.fault === 'kill')
     goals.push({
       name: `recovery <= ${g.recoveryMs} ms`,
