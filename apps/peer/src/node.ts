@@ -11,7 +11,7 @@ import {
   type Claimer, type GitHubClient, type Publisher, type RetryInit, type ThrottleInit, type TokenSource, type Watcher
 } from '@bzzz/github'
 import { createMesh, type Mesh, type MeshInit } from '@bzzz/mesh'
-import { TOPICS, type Message, type Topic, type TopicMessageMap } from '@bzzz/protocol'
+import { TOPICS, type Message, type TaskBroadcastMessage, type Topic, type TopicMessageMap } from '@bzzz/protocol'
 import {
   createLedger, createLogReplicator, createMemoryStore, createSignedLog, logEntryForMessage, openStateStore, verifyLog,
   type Ledger, type LedgerStore, type LivenessConfig, type LogReplicator, type LogStore, type PeerView, type SignedLog, type SyncResult, type TaskView
@@ -22,6 +22,7 @@ import { NODE_EVENT_NAMES, type NodeEvents } from './events.js'
 import type { TaskExecutor, WipSource } from './execution.js'
 import { createHelpDesk, type HelpDesk } from './help.js'
 import { INITIAL_LIFECYCLE, canClaim, lifecycleStep, type LifecycleAction, type LifecycleEvent, type LifecyclePhase, type LifecycleState } from './lifecycle.js'
+import { announcementFor } from './issue.js'
 import { expandRepos } from './repos.js'
 import { parseWipNote } from './wip.js'
 import { parseTaskKey, runWork, type WorkEnd, type WorkerContext } from './worker.js'
@@ -173,6 +174,8 @@ export interface BzzzNode extends EventEmitter<NodeEvents> {
   replicate: (options?: { signal?: AbortSignal }) => Promise<SyncResult[]>
   /** Verifies this node's log and every replicated one; says which entry of whose log fails. */
   verifyLogs: (options?: { signal?: AbortSignal }) => Promise<LogCheck[]>
+  /** Replaces the watched repositories (a configuration reload); `owner/*` is expanded now. */
+  setRepos: (patterns: readonly string[], options?: { signal?: AbortSignal }) => Promise<string[]>
   /** Claims and works on one issue now, whatever the ranking says (`bzzz task run`). */
   runTask: (repo: string, issue: number, options?: { signal?: AbortSignal, attempt?: number }) => Promise<WorkEnd>
 }
@@ -313,6 +316,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     if (sender !== undefined && sender !== nodeId && !seenPeers.has(sender)) {
       seenPeers.add(sender)
       emit('peer:seen', { nodeId: sender })
+      scheduleCatchUp()
     }
     const entry = logEntryForMessage(message)
     if (entry !== undefined && changed) await log.append(entry.type, entry.payload)
@@ -356,10 +360,28 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
         break
     }
   }
+  // Task messages this node wrote, sent again when a new peer appears: gossip does not replay
+  // history, and a peer that joins late should still see the tasks (and results) of the mesh.
+  const authored: Array<{ topic: Topic, message: Message }> = []
+  let catchUp: ReturnType<typeof setTimeout> | undefined
   const publish = async <T extends Topic>(topic: T, message: TopicMessageMap[T]): Promise<void> => {
     if (crashed) return
     await record(message, true)
+    if (topic !== 'presence_ping' && topic !== 'capabilities') {
+      authored.push({ topic, message })
+      if (authored.length > 500) authored.shift()
+    }
     if (mesh.isStarted()) await mesh.publish(topic, message)
+  }
+  const scheduleCatchUp = (): void => {
+    if (catchUp !== undefined || crashed) return
+    catchUp = setTimeout(() => {
+      catchUp = undefined
+      if (!mesh.isStarted() || crashed) return
+      ;(async () => {
+        for (const { topic, message } of authored.slice()) await mesh.publish(topic, message as never)
+      })().catch((err) => { fault('catch-up', err) })
+    }, 300)
   }
 
   const sendPresence = async (): Promise<void> => {
@@ -399,7 +421,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     askForHelp: async (req) => await help.ask(req)
   }
 
-  const startWork = (key: string, attempt: number): Active => {
+  const startWork = (key: string, attempt: number, announcement?: TaskBroadcastMessage): Active => {
     const { repo, issue } = parseTaskKey(key)
     const controller = new AbortController()
     step({ type: 'work-started' })
@@ -409,7 +431,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
       done: Promise.resolve().then(async () => {
         await mkdir(workRoot, { recursive: true })
         return await runWork(workerContext, {
-          key, repo, issue, attempt, announcement: ledger.task(key, now())?.announcement, signal: controller.signal, abrupt: () => crashed
+          key, repo, issue, attempt, announcement: announcement ?? ledger.task(key, now())?.announcement, signal: controller.signal, abrupt: () => crashed
         })
       }).catch((err: Error): WorkEnd => ({ end: 'error', error: err }))
         .then((end) => {
@@ -468,7 +490,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
           ...(init.watch?.label !== undefined ? { label: init.watch.label } : {}),
           ...(init.watch?.trustedAssociations !== undefined ? { trustedAssociations: init.watch.trustedAssociations } : {}),
           ...(init.watch?.defaultModel !== undefined ? { defaultModel: init.watch.defaultModel } : {})
-        } as Parameters<typeof createWatcher>[0])
+        })
         watcher.on('task', (task) => { publish('task_broadcast', task).catch((err) => { fault('watcher', err) }) })
         watcher.on('error', (err) => { fault(`watcher:${repo}`, err) })
         watcher.start()
@@ -480,10 +502,16 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
         logger.info({ event: 'watcher:stepped-down', repo }, 'no longer the watcher')
       }
     }
+    for (const [repo, w] of watchers) {
+      if (repos.includes(repo)) continue
+      watchers.delete(repo)
+      w.stop().catch((err) => { fault('watcher', err) })
+    }
   }
 
+  let patterns: readonly string[] = [...(init.repos ?? [])]
   const refreshRepos = async (signal?: AbortSignal): Promise<void> => {
-    const list = await expandRepos(client, init.repos ?? [], signal !== undefined ? { signal } : {})
+    const list = await expandRepos(client, patterns, signal !== undefined ? { signal } : {})
     const added = list.filter((r) => !repos.includes(r))
     repos = list
     if (added.length > 0) logger.info({ event: 'repos:added', repos: added }, 'watching more repositories')
@@ -510,6 +538,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
 
   const stopComponents = async (): Promise<void> => {
     const t0 = now()
+    if (catchUp !== undefined) clearTimeout(catchUp)
     for (const t of timers.splice(0)) clearInterval(t)
     help.stop()
     await Promise.all([...watchers.values()].map(async (w) => { await w.stop().catch(() => {}) }))
@@ -542,7 +571,10 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
       for (const topic of TOPICS) {
         mesh.subscribe(topic, (message) => { record(message, false).catch((err) => { fault('record', err) }) })
       }
-      mesh.addEventListener('peer:leave', (evt) => { ledger.peerLeft(evt.detail.toString(), now()) })
+      mesh.addEventListener('peer:leave', (evt) => {
+        ledger.peerLeft(evt.detail.toString(), now())
+        seenPeers.delete(evt.detail.toString())
+      })
       await capabilities.start(options)
       capabilities.onChange(() => { if (mesh.isStarted()) sendCapabilities().catch((err) => { fault('capabilities', err) }) })
       await mesh.start(options)
@@ -562,7 +594,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     every(timings.capabilitiesMs, 'capabilities', sendCapabilities)
     every(timings.tickMs, 'tick', () => { elect(); claimSome() })
     every(timings.replicateMs, 'replication', async () => { await replicate() })
-    if ((init.repos ?? []).some((r) => r.endsWith('/*'))) every(timings.reposRefreshMs, 'repos', async () => { await refreshRepos() })
+    every(timings.reposRefreshMs, 'repos', async () => { if (patterns.some((r) => r.endsWith('/*'))) await refreshRepos() })
     help.start()
   }
 
@@ -588,6 +620,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
   node.kill = async () => {
     if (crashed || lifecycle.phase === 'stopped') return
     crashed = true
+    if (catchUp !== undefined) clearTimeout(catchUp)
     for (const a of active.values()) a.controller.abort(new Error('killed'))
     for (const t of timers.splice(0)) clearInterval(t)
     help.stop()
@@ -639,9 +672,16 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     }
     return out
   }
+  node.setRepos = async (list, options = {}) => {
+    patterns = [...list]
+    await refreshRepos(options.signal)
+    elect()
+    return [...repos]
+  }
   node.runTask = async (repo, issue, options = {}) => {
     const key = `${repo}#${issue}`
-    const a = startWork(key, options.attempt ?? ledger.task(key, now())?.nextAttempt ?? 1)
+    const announcement = ledger.task(key, now())?.announcement ?? await announcementFor(client, repo, issue, nodeId, options)
+    const a = startWork(key, options.attempt ?? ledger.task(key, now())?.nextAttempt ?? 1, announcement)
     const onAbort = (): void => { a.controller.abort(options.signal?.reason) }
     options.signal?.addEventListener('abort', onAbort, { once: true })
     try {
