@@ -1,20 +1,15 @@
 // The `bzzz` command line. Every command takes `--config FILE`; errors are one line, no stack.
 import { Command, InvalidArgumentError } from 'commander'
-import { createGitHubClient } from '@bzzz/github'
-import { openStateStore, verifyLog } from '@bzzz/state'
 import { join } from 'node:path'
 import type { Config } from './config-schema.js'
 import { defaultDataDir, loadConfig } from './config.js'
-import { startDaemon, nodeFromConfig } from './daemon.js'
-import { runDoctor, type Check } from './doctor.js'
+import type { Check } from './doctor.js'
 import { DaemonUnreachableError } from './errors.js'
-import { initNode } from './init.js'
 import { localClient } from './local-client.js'
 import { createLogger } from './logger.js'
 import type { LogCheck, NodeStatus } from './node.js'
 import { isRepoPattern } from './repos.js'
 import { resolveGitHubToken } from './secrets.js'
-import { staticCapabilities } from './capabilities.js'
 import { submitTask } from './submit.js'
 import { shortId, table } from './table.js'
 import type { PeerSummary, TaskSummary } from './views.js'
@@ -77,6 +72,7 @@ export function buildCli (io: CliIo): Command {
     .option('--git-email <email>', 'commit author e-mail')
     .action(async (o: { dataDir: string, name?: string, repo?: string[], tokenFile?: string, apiUrl?: string, gitUrl?: string, listen?: string[], bootstrap?: string[], httpPort?: number, networkKey?: boolean, gitName?: string, gitEmail?: string }) => {
       const configPath = program.opts<{ config?: string }>().config
+      const { initNode } = await import('./init.js')
       const r = await initNode({
         dataDir: o.dataDir,
         ...(configPath !== undefined ? { configPath } : {}),
@@ -102,6 +98,7 @@ export function buildCli (io: CliIo): Command {
       let secrets: readonly string[] = []
       const logger = createLogger({ level: c.log.level, secrets: () => secrets })
       secrets = [await resolveGitHubToken(c.github, io.env)]
+      const { startDaemon } = await import('./daemon.js')
       const daemon = await startDaemon({ config: c, configPath: path, logger, env: io.env })
       await daemon.stopped
     })
@@ -151,6 +148,7 @@ export function buildCli (io: CliIo): Command {
         checks = await localClient(c).get<LogCheck[]>('/api/log/verify')
       } catch (err) {
         if (!(err instanceof DaemonUnreachableError)) throw err
+        const { openStateStore, verifyLog } = await import('@bzzz/state')
         const store = openStateStore({ path: join(c.dataDir, 'state.db') })
         try {
           checks = []
@@ -178,6 +176,7 @@ export function buildCli (io: CliIo): Command {
     .action(async (o: { json?: boolean }) => {
       const { config: c } = await config()
       const daemonRunning = await localClient(c).get('/api/status').then(() => true, () => false)
+      const { runDoctor } = await import('./doctor.js')
       const checks: Check[] = await runDoctor({ config: c, env: io.env, daemonRunning })
       print(o.json === true, checks, () => checks.map((k) =>
         `${k.status === 'ok' ? 'ok  ' : k.status === 'warn' ? 'warn' : 'FAIL'}  ${k.name}: ${k.detail}${k.fix !== undefined && k.status !== 'ok' ? `\n      fix: ${k.fix}` : ''}`).join('\n'))
@@ -192,6 +191,7 @@ export function buildCli (io: CliIo): Command {
     .option('--body <text>', 'the issue body (the agent\'s instructions)', '')
     .action(async (o: { repo: string, title: string, body: string }) => {
       const { config: c } = await config()
+      const { createGitHubClient } = await import('@bzzz/github')
       const client = await createGitHubClient({ token: await resolveGitHubToken(c.github, io.env), baseUrl: c.github.apiUrl, gitBaseUrl: c.github.gitUrl })
       const issue = await submitTask(client, { ...o, label: c.watch.label })
       io.out(issue.url)
@@ -207,6 +207,8 @@ export function buildCli (io: CliIo): Command {
       const repoName = m[1] ?? o.repo ?? (c.repos.length === 1 && !c.repos[0]!.endsWith('/*') ? c.repos[0] : undefined)
       if (repoName === undefined) throw new InvalidArgumentError('say which repository: --repo owner/name')
       const logger = createLogger({ level: c.log.level === 'info' ? 'warn' : c.log.level, destination: undefined })
+      const { nodeFromConfig } = await import('./daemon.js')
+      const { staticCapabilities } = await import('./capabilities.js')
       const { node } = await nodeFromConfig(c, logger, {
         env: io.env,
         overrides: {

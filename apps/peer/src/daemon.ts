@@ -29,6 +29,13 @@ export function withEscalation (executor: TaskExecutor, capability: string): Tas
 /** Checks that the forge answers and accepts the token; resolves to the token's login. */
 export async function checkForge (client: GitHubClient, apiUrl: string, timeoutMs = 10_000): Promise<string> {
   try {
+    // One plain request first: a refused connection or an unknown host fails at once, not after the client's retries.
+    await fetch(apiUrl, { method: 'HEAD', signal: AbortSignal.timeout(timeoutMs) })
+  } catch (err) {
+    const e = err as Error & { cause?: { code?: string } }
+    throw new ForgeUnreachableError(apiUrl, e.name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : e.cause?.code ?? e.message)
+  }
+  try {
     return await client.login({ signal: AbortSignal.timeout(timeoutMs) })
   } catch (err) {
     const e = err as Error & { status?: number, cause?: { code?: string } }

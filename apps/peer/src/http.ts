@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net'
 import { DASHBOARD_HTML } from './dashboard.js'
 import { NODE_EVENT_NAMES, type NodeEvents } from './events.js'
 import { PortInUseError } from './errors.js'
+import { isLoopback } from './loopback.js'
 import { createMetrics } from './metrics.js'
 import type { BzzzNode } from './node.js'
 import { peerSummary, taskSummary } from './views.js'
@@ -31,11 +32,7 @@ export interface HttpServer {
   close: () => Promise<void>
 }
 
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost'])
-
-export function isLoopback (host: string): boolean {
-  return LOOPBACK.has(host) || host.startsWith('127.')
-}
+export { isLoopback }
 
 /** The `Host` header values this server answers to. */
 export function allowedHosts (host: string, port: number): Set<string> {

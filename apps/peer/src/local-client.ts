@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises'
 import type { Config } from './config-schema.js'
 import { DaemonUnreachableError, PeerError } from './errors.js'
-import { isLoopback } from './http.js'
+import { isLoopback } from './loopback.js'
 import { httpTokenPath } from './secrets.js'
 
 export interface LocalClient {
