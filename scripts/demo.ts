@@ -187,7 +187,7 @@ async function tick (peer: Peer): Promise<void> {
 
 async function work (peer: Peer, key: string, attempt: number): Promise<void> {
   const issue = Number(key.slice(key.indexOf('#') + 1))
-  const claimer = createClaimer({ client: peer.client, node: peer.id, leaseMs: LEASE_MS, renewEveryMs: 2000, settleMs: 300 })
+  const claimer = createClaimer({ client: peer.client, node: peer.id, leaseMs: LEASE_MS, renewEveryMs: 2000, settleMs: 300, trustedClaimants: NAMES.map((n) => `bzzz-${n}`) })
   const outcome = await claimer.claim(REPO, issue, { attempt })
   if (outcome.outcome === 'lost') {
     say(`${peer.name} lost the claim on ${key} (${outcome.reason}${outcome.winner !== undefined ? `, held by ${who(outcome.winner.node)}` : ''})`)
