@@ -52,7 +52,7 @@ export interface NodeTimings {
   graceMs: number | undefined
   /** First wait between fork readiness checks. Default 1000 ms. */
   forkPollMs: number
-  /** Each standby claimer waits this much longer than the one before. Default 1500 ms. */
+  /** Each standby claimer waits this much longer than the one before. Default max(1500, 2 × settleMs + 1000) ms. */
   standbyStepMs: number
   /** Liveness thresholds of the ledger. */
   liveness: Partial<LivenessConfig>
@@ -118,6 +118,8 @@ export interface NodeInit {
   timings?: Partial<NodeTimings>
   /** One pino logger for the node and every package it assembles. Default silent. */
   logger?: Logger
+  /** GitHub logins whose claim markers count besides the mesh's peers'. */
+  trustedClaimants?: readonly string[]
   /** Watcher eligibility: the label and trusted author associations. */
   watch?: { label?: string, trustedAssociations?: readonly string[], defaultModel?: string }
 }
@@ -196,7 +198,10 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
   const now = init.now ?? Date.now
   const logger = init.logger ?? silentLogger()
   const presenceMs = init.timings?.presenceMs ?? DEFAULT_TIMINGS.presenceMs
-  const timings: NodeTimings = { ...DEFAULT_TIMINGS, warmUpMs: 2 * presenceMs, ...init.timings }
+  const settleMs = init.timings?.settleMs ?? DEFAULT_TIMINGS.settleMs
+  // A standby waits long enough for the preferred claimer's claim to settle and be announced,
+  // so that the mesh posts one claim comment per task, not one per peer.
+  const timings: NodeTimings = { ...DEFAULT_TIMINGS, warmUpMs: 2 * presenceMs, standbyStepMs: Math.max(1500, 2 * settleMs + 1000), ...init.timings }
   const slots = init.slots ?? 1
   if (!Number.isInteger(slots) || slots < 0 || slots > 1024) throw new RangeError('slots must be an integer from 0 to 1024')
 
@@ -239,9 +244,16 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
   })
   const log = createSignedLog({ privateKey: mesh.privateKey, store, clock: now })
   const replicator: LogReplicator = createLogReplicator({ components: mesh.libp2p, store })
+  let githubLogin: string | undefined
   const claimer: Claimer = createClaimer({
     client,
     node: nodeId,
+    // The claim markers that count: those of the mesh's peers (their signed capabilities name
+    // their GitHub login) and the configured ones.
+    trustedClaimants: () => [
+      ...(init.trustedClaimants ?? []),
+      ...ledger.peers(now()).map((p) => p.capabilities?.github_login).filter((l): l is string => l !== undefined)
+    ],
     leaseMs: timings.leaseMs,
     settleMs: timings.settleMs,
     ...(timings.renewEveryMs !== undefined ? { renewEveryMs: timings.renewEveryMs } : {}),
@@ -379,6 +391,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
       catchUp = undefined
       if (!mesh.isStarted() || crashed) return
       ;(async () => {
+        await sendCapabilities()
         for (const { topic, message } of authored.slice()) await mesh.publish(topic, message as never)
       })().catch((err) => { fault('catch-up', err) })
     }, 300)
@@ -388,7 +401,8 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     await publish('presence_ping', capabilities.toPresencePing({ activeTasks: [...active.keys()], seq: presenceSeq++, now: now() }))
   }
   const sendCapabilities = async (): Promise<void> => {
-    await publish('capabilities', capabilities.toMessage(now()))
+    const message = capabilities.toMessage(now())
+    await publish('capabilities', githubLogin !== undefined ? { ...message, github_login: githubLogin } : message)
   }
   const updateSlots = (): void => {
     capabilities.setSlots(Math.max(0, slots - active.size), slots)
@@ -421,7 +435,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     askForHelp: async (req) => await help.ask(req)
   }
 
-  const startWork = (key: string, attempt: number, announcement?: TaskBroadcastMessage): Active => {
+  const startWork = (key: string, attempt: number, announcement?: TaskBroadcastMessage, breaks?: number): Active => {
     const { repo, issue } = parseTaskKey(key)
     const controller = new AbortController()
     step({ type: 'work-started' })
@@ -431,11 +445,11 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
       done: Promise.resolve().then(async () => {
         await mkdir(workRoot, { recursive: true })
         return await runWork(workerContext, {
-          key, repo, issue, attempt, announcement: announcement ?? ledger.task(key, now())?.announcement, signal: controller.signal, abrupt: () => crashed
+          key, repo, issue, attempt, announcement: announcement ?? ledger.task(key, now())?.announcement, signal: controller.signal, abrupt: () => crashed, ...(breaks !== undefined ? { breaks } : {})
         })
       }).catch((err: Error): WorkEnd => ({ end: 'error', error: err }))
         .then((end) => {
-          if (end.end === 'lost') skip.set(key, end.reason === 'completed' ? Infinity : now() + Math.min(timings.leaseMs / 2, 10_000))
+          if (end.end === 'lost') skip.set(key, end.reason === 'completed' ? Infinity : now() + Math.min(end.retryAfterMs ?? Infinity, timings.leaseMs / 2, 10_000))
           if (end.end === 'error') { fault('work', end.error, key); skip.set(key, now() + Math.min(timings.leaseMs / 2, 10_000)) }
           if (end.end === 'delegated' || end.end === 'released') skip.set(key, now() + Math.min(timings.leaseMs / 2, 10_000))
           return end
@@ -470,7 +484,9 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
       if (!task.claimable) continue
       const plan = ledger.claimPlan(task.key, nodeId, t)
       if (!plan.shouldClaim) continue
-      startWork(task.key, plan.attempt)
+      // The mesh holds the holder dead while its lease runs: break its claim rather than wait out the lease.
+      const breaks = task.expiredBecause === 'holder-dead' ? task.holder?.claimId : undefined
+      startWork(task.key, plan.attempt, undefined, breaks)
     }
   }
 
@@ -580,6 +596,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
       await mesh.start(options)
       await replicator.start(options)
       await refreshRepos(options.signal)
+      githubLogin = await client.login(options)
       updateSlots()
       startedAt = now()
       step({ type: 'started' })
