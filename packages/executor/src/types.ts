@@ -15,7 +15,7 @@ export interface HeldClaim {
   readonly node: string
   readonly attempt: number
   readonly signal: AbortSignal
-  fence: (options?: { signal?: AbortSignal }) => Promise<void>
+  fence: (options?: { signal?: AbortSignal }) => Promise<unknown>
 }
 
 /** What the executor needs of `@bzzz/github`'s publisher, for the claim type `C` it is given. */
