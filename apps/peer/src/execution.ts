@@ -45,6 +45,8 @@ export type TaskOutcome =
   | { kind: 'failure', reason: string, tried: string }
   /** The agent needs something this node lacks; WIP (if any) is pushed to `work.branch`. */
   | { kind: 'help', capability: string, reason: string }
+  /** The executor published the result itself (pull request or failure report). */
+  | { kind: 'published', type: 'pull_request' | 'failure', url: string, reason?: string }
   /** Stopped by `signal`; WIP (if any) is pushed. */
   | { kind: 'stopped', wipPushed: boolean }
 

@@ -50,8 +50,8 @@ export async function openWorkspace (work: TaskWork, identity: GitIdentity): Pro
       return true
     },
     push: async () => {
-      await work.claim.fence({ signal: work.signal })
-      await git('push', '-q', '--force', 'origin', `HEAD:refs/heads/${work.branch}`)
+      const pass = await work.claim.fence({ signal: work.signal })
+      await run('git', ['push', '-q', '--force', 'origin', `HEAD:refs/heads/${work.branch}`], { cwd: dir, env, signal: AbortSignal.any([pass.signal, work.signal]) })
     }
   }
 }

@@ -11,7 +11,7 @@ import {
   type Claimer, type GitHubClient, type Publisher, type RetryInit, type ThrottleInit, type TokenSource, type Watcher
 } from '@bzzz/github'
 import { createMesh, type Mesh, type MeshInit } from '@bzzz/mesh'
-import { TOPICS, type Message, type Topic, type TopicMessageMap } from '@bzzz/protocol'
+import { TOPICS, type Message, type TaskBroadcastMessage, type Topic, type TopicMessageMap } from '@bzzz/protocol'
 import {
   createLedger, createLogReplicator, createMemoryStore, createSignedLog, logEntryForMessage, openStateStore, verifyLog,
   type Ledger, type LedgerStore, type LivenessConfig, type LogReplicator, type LogStore, type PeerView, type SignedLog, type SyncResult, type TaskView
@@ -22,6 +22,7 @@ import { NODE_EVENT_NAMES, type NodeEvents } from './events.js'
 import type { TaskExecutor, WipSource } from './execution.js'
 import { createHelpDesk, type HelpDesk } from './help.js'
 import { INITIAL_LIFECYCLE, canClaim, lifecycleStep, type LifecycleAction, type LifecycleEvent, type LifecyclePhase, type LifecycleState } from './lifecycle.js'
+import { announcementFor } from './issue.js'
 import { expandRepos } from './repos.js'
 import { parseWipNote } from './wip.js'
 import { parseTaskKey, runWork, type WorkEnd, type WorkerContext } from './worker.js'
@@ -51,7 +52,7 @@ export interface NodeTimings {
   graceMs: number | undefined
   /** First wait between fork readiness checks. Default 1000 ms. */
   forkPollMs: number
-  /** Each standby claimer waits this much longer than the one before. Default 1500 ms. */
+  /** Each standby claimer waits this much longer than the one before. Default max(1500, 2 × settleMs + 1000) ms. */
   standbyStepMs: number
   /** Liveness thresholds of the ledger. */
   liveness: Partial<LivenessConfig>
@@ -117,6 +118,8 @@ export interface NodeInit {
   timings?: Partial<NodeTimings>
   /** One pino logger for the node and every package it assembles. Default silent. */
   logger?: Logger
+  /** GitHub logins whose claim markers count besides the mesh's peers'. */
+  trustedClaimants?: readonly string[]
   /** Watcher eligibility: the label and trusted author associations. */
   watch?: { label?: string, trustedAssociations?: readonly string[], defaultModel?: string }
 }
@@ -173,6 +176,8 @@ export interface BzzzNode extends EventEmitter<NodeEvents> {
   replicate: (options?: { signal?: AbortSignal }) => Promise<SyncResult[]>
   /** Verifies this node's log and every replicated one; says which entry of whose log fails. */
   verifyLogs: (options?: { signal?: AbortSignal }) => Promise<LogCheck[]>
+  /** Replaces the watched repositories (a configuration reload); `owner/*` is expanded now. */
+  setRepos: (patterns: readonly string[], options?: { signal?: AbortSignal }) => Promise<string[]>
   /** Claims and works on one issue now, whatever the ranking says (`bzzz task run`). */
   runTask: (repo: string, issue: number, options?: { signal?: AbortSignal, attempt?: number }) => Promise<WorkEnd>
 }
@@ -193,7 +198,10 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
   const now = init.now ?? Date.now
   const logger = init.logger ?? silentLogger()
   const presenceMs = init.timings?.presenceMs ?? DEFAULT_TIMINGS.presenceMs
-  const timings: NodeTimings = { ...DEFAULT_TIMINGS, warmUpMs: 2 * presenceMs, ...init.timings }
+  const settleMs = init.timings?.settleMs ?? DEFAULT_TIMINGS.settleMs
+  // A standby waits long enough for the preferred claimer's claim to settle and be announced,
+  // so that the mesh posts one claim comment per task, not one per peer.
+  const timings: NodeTimings = { ...DEFAULT_TIMINGS, warmUpMs: 2 * presenceMs, standbyStepMs: Math.max(1500, 2 * settleMs + 1000), ...init.timings }
   const slots = init.slots ?? 1
   if (!Number.isInteger(slots) || slots < 0 || slots > 1024) throw new RangeError('slots must be an integer from 0 to 1024')
 
@@ -236,9 +244,16 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
   })
   const log = createSignedLog({ privateKey: mesh.privateKey, store, clock: now })
   const replicator: LogReplicator = createLogReplicator({ components: mesh.libp2p, store })
+  let githubLogin: string | undefined
   const claimer: Claimer = createClaimer({
     client,
     node: nodeId,
+    // The claim markers that count: those of the mesh's peers (their signed capabilities name
+    // their GitHub login) and the configured ones.
+    trustedClaimants: () => [
+      ...(init.trustedClaimants ?? []),
+      ...ledger.peers(now()).map((p) => p.capabilities?.github_login).filter((l): l is string => l !== undefined)
+    ],
     leaseMs: timings.leaseMs,
     settleMs: timings.settleMs,
     ...(timings.renewEveryMs !== undefined ? { renewEveryMs: timings.renewEveryMs } : {}),
@@ -313,6 +328,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     if (sender !== undefined && sender !== nodeId && !seenPeers.has(sender)) {
       seenPeers.add(sender)
       emit('peer:seen', { nodeId: sender })
+      scheduleCatchUp()
     }
     const entry = logEntryForMessage(message)
     if (entry !== undefined && changed) await log.append(entry.type, entry.payload)
@@ -356,17 +372,37 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
         break
     }
   }
+  // Task messages this node wrote, sent again when a new peer appears: gossip does not replay
+  // history, and a peer that joins late should still see the tasks (and results) of the mesh.
+  const authored: Array<{ topic: Topic, message: Message }> = []
+  let catchUp: ReturnType<typeof setTimeout> | undefined
   const publish = async <T extends Topic>(topic: T, message: TopicMessageMap[T]): Promise<void> => {
     if (crashed) return
     await record(message, true)
+    if (topic !== 'presence_ping' && topic !== 'capabilities') {
+      authored.push({ topic, message })
+      if (authored.length > 500) authored.shift()
+    }
     if (mesh.isStarted()) await mesh.publish(topic, message)
+  }
+  const scheduleCatchUp = (): void => {
+    if (catchUp !== undefined || crashed) return
+    catchUp = setTimeout(() => {
+      catchUp = undefined
+      if (!mesh.isStarted() || crashed) return
+      ;(async () => {
+        await sendCapabilities()
+        for (const { topic, message } of authored.slice()) await mesh.publish(topic, message as never)
+      })().catch((err) => { fault('catch-up', err) })
+    }, 300)
   }
 
   const sendPresence = async (): Promise<void> => {
     await publish('presence_ping', capabilities.toPresencePing({ activeTasks: [...active.keys()], seq: presenceSeq++, now: now() }))
   }
   const sendCapabilities = async (): Promise<void> => {
-    await publish('capabilities', capabilities.toMessage(now()))
+    const message = capabilities.toMessage(now())
+    await publish('capabilities', githubLogin !== undefined ? { ...message, github_login: githubLogin } : message)
   }
   const updateSlots = (): void => {
     capabilities.setSlots(Math.max(0, slots - active.size), slots)
@@ -399,7 +435,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     askForHelp: async (req) => await help.ask(req)
   }
 
-  const startWork = (key: string, attempt: number): Active => {
+  const startWork = (key: string, attempt: number, announcement?: TaskBroadcastMessage, breaks?: number): Active => {
     const { repo, issue } = parseTaskKey(key)
     const controller = new AbortController()
     step({ type: 'work-started' })
@@ -409,11 +445,11 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
       done: Promise.resolve().then(async () => {
         await mkdir(workRoot, { recursive: true })
         return await runWork(workerContext, {
-          key, repo, issue, attempt, announcement: ledger.task(key, now())?.announcement, signal: controller.signal, abrupt: () => crashed
+          key, repo, issue, attempt, announcement: announcement ?? ledger.task(key, now())?.announcement, signal: controller.signal, abrupt: () => crashed, ...(breaks !== undefined ? { breaks } : {})
         })
       }).catch((err: Error): WorkEnd => ({ end: 'error', error: err }))
         .then((end) => {
-          if (end.end === 'lost') skip.set(key, end.reason === 'completed' ? Infinity : now() + Math.min(timings.leaseMs / 2, 10_000))
+          if (end.end === 'lost') skip.set(key, end.reason === 'completed' ? Infinity : now() + Math.min(end.retryAfterMs ?? Infinity, timings.leaseMs / 2, 10_000))
           if (end.end === 'error') { fault('work', end.error, key); skip.set(key, now() + Math.min(timings.leaseMs / 2, 10_000)) }
           if (end.end === 'delegated' || end.end === 'released') skip.set(key, now() + Math.min(timings.leaseMs / 2, 10_000))
           return end
@@ -448,7 +484,9 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
       if (!task.claimable) continue
       const plan = ledger.claimPlan(task.key, nodeId, t)
       if (!plan.shouldClaim) continue
-      startWork(task.key, plan.attempt)
+      // The mesh holds the holder dead while its lease runs: break its claim rather than wait out the lease.
+      const breaks = task.expiredBecause === 'holder-dead' ? task.holder?.claimId : undefined
+      startWork(task.key, plan.attempt, undefined, breaks)
     }
   }
 
@@ -468,7 +506,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
           ...(init.watch?.label !== undefined ? { label: init.watch.label } : {}),
           ...(init.watch?.trustedAssociations !== undefined ? { trustedAssociations: init.watch.trustedAssociations } : {}),
           ...(init.watch?.defaultModel !== undefined ? { defaultModel: init.watch.defaultModel } : {})
-        } as Parameters<typeof createWatcher>[0])
+        })
         watcher.on('task', (task) => { publish('task_broadcast', task).catch((err) => { fault('watcher', err) }) })
         watcher.on('error', (err) => { fault(`watcher:${repo}`, err) })
         watcher.start()
@@ -480,10 +518,16 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
         logger.info({ event: 'watcher:stepped-down', repo }, 'no longer the watcher')
       }
     }
+    for (const [repo, w] of watchers) {
+      if (repos.includes(repo)) continue
+      watchers.delete(repo)
+      w.stop().catch((err) => { fault('watcher', err) })
+    }
   }
 
+  let patterns: readonly string[] = [...(init.repos ?? [])]
   const refreshRepos = async (signal?: AbortSignal): Promise<void> => {
-    const list = await expandRepos(client, init.repos ?? [], signal !== undefined ? { signal } : {})
+    const list = await expandRepos(client, patterns, signal !== undefined ? { signal } : {})
     const added = list.filter((r) => !repos.includes(r))
     repos = list
     if (added.length > 0) logger.info({ event: 'repos:added', repos: added }, 'watching more repositories')
@@ -510,6 +554,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
 
   const stopComponents = async (): Promise<void> => {
     const t0 = now()
+    if (catchUp !== undefined) clearTimeout(catchUp)
     for (const t of timers.splice(0)) clearInterval(t)
     help.stop()
     await Promise.all([...watchers.values()].map(async (w) => { await w.stop().catch(() => {}) }))
@@ -542,12 +587,16 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
       for (const topic of TOPICS) {
         mesh.subscribe(topic, (message) => { record(message, false).catch((err) => { fault('record', err) }) })
       }
-      mesh.addEventListener('peer:leave', (evt) => { ledger.peerLeft(evt.detail.toString(), now()) })
+      mesh.addEventListener('peer:leave', (evt) => {
+        ledger.peerLeft(evt.detail.toString(), now())
+        seenPeers.delete(evt.detail.toString())
+      })
       await capabilities.start(options)
       capabilities.onChange(() => { if (mesh.isStarted()) sendCapabilities().catch((err) => { fault('capabilities', err) }) })
       await mesh.start(options)
       await replicator.start(options)
       await refreshRepos(options.signal)
+      githubLogin = await client.login(options)
       updateSlots()
       startedAt = now()
       step({ type: 'started' })
@@ -562,7 +611,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     every(timings.capabilitiesMs, 'capabilities', sendCapabilities)
     every(timings.tickMs, 'tick', () => { elect(); claimSome() })
     every(timings.replicateMs, 'replication', async () => { await replicate() })
-    if ((init.repos ?? []).some((r) => r.endsWith('/*'))) every(timings.reposRefreshMs, 'repos', async () => { await refreshRepos() })
+    every(timings.reposRefreshMs, 'repos', async () => { if (patterns.some((r) => r.endsWith('/*'))) await refreshRepos() })
     help.start()
   }
 
@@ -588,6 +637,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
   node.kill = async () => {
     if (crashed || lifecycle.phase === 'stopped') return
     crashed = true
+    if (catchUp !== undefined) clearTimeout(catchUp)
     for (const a of active.values()) a.controller.abort(new Error('killed'))
     for (const t of timers.splice(0)) clearInterval(t)
     help.stop()
@@ -639,9 +689,16 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     }
     return out
   }
+  node.setRepos = async (list, options = {}) => {
+    patterns = [...list]
+    await refreshRepos(options.signal)
+    elect()
+    return [...repos]
+  }
   node.runTask = async (repo, issue, options = {}) => {
     const key = `${repo}#${issue}`
-    const a = startWork(key, options.attempt ?? ledger.task(key, now())?.nextAttempt ?? 1)
+    const announcement = ledger.task(key, now())?.announcement ?? await announcementFor(client, repo, issue, nodeId, options)
+    const a = startWork(key, options.attempt ?? ledger.task(key, now())?.nextAttempt ?? 1, announcement)
     const onAbort = (): void => { a.controller.abort(options.signal?.reason) }
     options.signal?.addEventListener('abort', onAbort, { once: true })
     try {

@@ -27,6 +27,8 @@ async function mesh (): Promise<{ f: Forge, progress: Array<{ node: string, even
   nodes = await Promise.all(names.map(async (name) => await testNode({ name, forge: f, executor: { steps } })))
   const progress: Array<{ node: string, event: ProgressEvent }> = []
   for (const n of nodes) n.on('task:progress', ({ event }) => { progress.push({ node: n.nodeId, event }) })
+  // A pushed WIP is announced on meta_discussion: record who pushed first.
+  nodes[0]!.on('task:note', ({ node, body }) => { if (body.startsWith('wip ')) progress.push({ node, event: { kind: 'git', text: 'wip pushed' } }) })
   for (const n of nodes) await n.start()
   await connectAll(nodes)
   return { f, progress }
@@ -38,7 +40,7 @@ describe('takeover', () => {
     const key = `${REPO}#1`
     // The holder pushes its first part, then crashes (no release, no goodbye).
     const holder = await waitFor('first WIP pushed', () => {
-      const p = progress.find((x) => x.event.kind === 'file_change')
+      const p = progress.find((x) => x.event.text === 'wip pushed')
       return p === undefined ? undefined : nodes.find((n) => n.nodeId === p.node)
     }, 30_000)
     await new Promise((resolve) => setTimeout(resolve, 300))
@@ -61,7 +63,7 @@ describe('takeover', () => {
     const { f, progress } = await mesh()
     const key = `${REPO}#1`
     const holder = await waitFor('first WIP pushed', () => {
-      const p = progress.find((x) => x.event.kind === 'file_change')
+      const p = progress.find((x) => x.event.text === 'wip pushed')
       return p === undefined ? undefined : nodes.find((n) => n.nodeId === p.node)
     }, 30_000)
     const released: string[] = []
@@ -76,6 +78,7 @@ describe('takeover', () => {
     const survivors = nodes.filter((n) => n !== holder)
     await waitFor('done', () => survivors.every((n) => n.tasks().find((x) => x.key === key)?.status === 'done'), 40_000)
     expect((await pullRequests(f)).length).toBe(1)
+    if (!progress.some((p) => p.node !== holder.nodeId && p.event.text.startsWith('a-1.md is already there'))) console.log(JSON.stringify(progress))
     expect(progress.some((p) => p.node !== holder.nodeId && p.event.text.startsWith('a-1.md is already there'))).toBe(true)
   })
 })

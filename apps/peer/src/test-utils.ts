@@ -7,7 +7,7 @@ import { createScriptedExecutor, type ScriptedExecutorInit } from './scripted-ex
 
 export const REPO = 'acme/tasks'
 
-export async function testForge (names: readonly string[], issues: SeedIssue[]): Promise<Forge> {
+export async function testForge (names: readonly string[], issues: SeedIssue[], options: { nodesAreMembers?: boolean } = {}): Promise<Forge> {
   return await createForge({
     port: 0,
     forkDelayMs: 50,
@@ -16,8 +16,16 @@ export async function testForge (names: readonly string[], issues: SeedIssue[]):
         { login: 'maintainer', token: 'tok-maintainer' },
         ...names.map((n) => ({ login: `bzzz-${n}`, token: `tok-${n}`, name: `Bzzz ${n}`, email: `${n}@bzzz.local` }))
       ],
-      orgs: [{ login: 'acme', members: ['maintainer'] }],
-      repos: [{ owner: 'acme', name: 'tasks', files: { 'README.md': '# tasks\n' }, labels: ['bzzz'], issues }]
+      orgs: [{ login: 'acme', members: ['maintainer', ...(options.nodesAreMembers === true ? names.map((n) => `bzzz-${n}`) : [])] }],
+      repos: [{
+        owner: 'acme',
+        name: 'tasks',
+        files: { 'README.md': '# tasks\n' },
+        labels: ['bzzz'],
+        issues,
+        // Members may label what they open (`bzzz task submit`), as a triage role allows.
+        ...(options.nodesAreMembers === true ? { permissions: Object.fromEntries(names.map((n) => [`bzzz-${n}`, 'triage' as const])) } : {})
+      }]
     }
   })
 }

@@ -39,10 +39,12 @@ export interface WorkRequest {
   signal: AbortSignal
   /** Set by a crash (`kill`): stop without releasing or publishing anything. */
   abrupt: () => boolean
+  /** The claim comment of a dead holder to break, when the mesh holds it dead. */
+  breaks?: number
 }
 
 export type WorkEnd =
-  | { end: 'lost', reason: 'held' | 'completed' | 'expired', winner: string | undefined }
+  | { end: 'lost', reason: 'held' | 'completed' | 'expired' | 'unanswered', winner: string | undefined, retryAfterMs: number | undefined }
   | { end: 'published', type: 'pull_request' | 'failure', url: string }
   | { end: 'released', reason: string }
   | { end: 'delegated', to: string }
@@ -57,10 +59,10 @@ export function parseTaskKey (key: string): { repo: string, issue: number } {
 export async function runWork (ctx: WorkerContext, req: WorkRequest): Promise<WorkEnd> {
   const { key, repo, issue } = req
   const log = ctx.logger.child({ task: key })
-  const outcome = await ctx.claimer.claim(repo, issue, { attempt: req.attempt, signal: req.signal })
+  const outcome = await ctx.claimer.claim(repo, issue, { attempt: req.attempt, signal: req.signal, ...(req.breaks !== undefined ? { breaks: req.breaks } : {}) })
   if (outcome.outcome === 'lost') {
     log.debug({ reason: outcome.reason, winner: outcome.winner?.node }, 'claim lost')
-    return { end: 'lost', reason: outcome.reason, winner: outcome.winner?.node }
+    return { end: 'lost', reason: outcome.reason, winner: outcome.winner?.node, retryAfterMs: outcome.retryAfterMs }
   }
   const claim = outcome.claim
   const begun = ctx.now()
@@ -79,6 +81,18 @@ export async function runWork (ctx: WorkerContext, req: WorkRequest): Promise<Wo
     await ctx.publish('task_claim', claimMessage('released')).catch(() => {})
     ctx.emit('task:released', { key, attempt: claim.attempt, reason })
     return { end: 'released', reason }
+  }
+  // One result per issue: a result another peer already published is adopted, not repeated.
+  const finish = async (published: { url: string, adopted?: { state: 'done' | 'failed', url: string | undefined } }, type: 'pull_request' | 'failure', reason?: string): Promise<WorkEnd> => {
+    const state = published.adopted?.state ?? (type === 'pull_request' ? 'done' : 'failed')
+    const url = published.adopted?.url ?? published.url
+    await claim.complete(state, url, { signal: req.signal })
+    const resultType = published.adopted !== undefined ? (state === 'done' ? 'pull_request' : 'failure') : type
+    await ctx.publish('task_result', taskResultMessage(claim, {
+      type: resultType, url, durationMs: ctx.now() - begun, ...(resultType === 'failure' ? { reason: reason ?? 'failed' } : {})
+    }))
+    log.info({ url, type: resultType, adopted: published.adopted !== undefined }, 'result published')
+    return { end: 'published', type: resultType, url }
   }
   try {
     const fork = await ctx.publisher.ensureFork(repo, { scope: claim.scope, signal })
@@ -116,24 +130,19 @@ export async function runWork (ctx: WorkerContext, req: WorkRequest): Promise<Wo
         const pr = await ctx.publisher.openPullRequest(claim, {
           fork, branch, title: result.title, summary: result.summary, ...(result.log !== undefined ? { log: result.log } : {}), signal
         })
-        await claim.complete('done', pr.url, { signal })
-        await ctx.publish('task_result', taskResultMessage(claim, { type: 'pull_request', url: pr.url, durationMs: ctx.now() - begun }))
-        log.info({ url: pr.url }, 'pull request opened')
-        return { end: 'published', type: 'pull_request', url: pr.url }
+        return await finish(pr, 'pull_request')
       }
       case 'failure': {
         const report = await ctx.publisher.reportFailure(claim, { tried: result.tried, error: result.reason, durationMs: ctx.now() - begun, signal })
-        await claim.complete('failed', report.url, { signal })
-        await ctx.publish('task_result', taskResultMessage(claim, { type: 'failure', url: report.url, reason: result.reason, durationMs: ctx.now() - begun }))
-        return { end: 'published', type: 'failure', url: report.url }
+        return await finish(report, 'failure', result.reason)
       }
+      case 'published':
+        return await finish({ url: result.url }, result.type, result.reason)
       case 'help': {
         const helper = await ctx.askForHelp({ key, repo, issue, capability: result.capability, reason: result.reason, claim, signal })
         if (helper === undefined) {
           const report = await ctx.publisher.reportFailure(claim, { tried: 'asked the mesh for help; nobody could', error: result.reason, durationMs: ctx.now() - begun, signal })
-          await claim.complete('failed', report.url, { signal })
-          await ctx.publish('task_result', taskResultMessage(claim, { type: 'failure', url: report.url, reason: result.reason, durationMs: ctx.now() - begun }))
-          return { end: 'published', type: 'failure', url: report.url }
+          return await finish(report, 'failure', result.reason)
         }
         await release(`delegated to ${helper}`)
         return { end: 'delegated', to: helper }

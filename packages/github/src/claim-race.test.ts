@@ -37,7 +37,7 @@ describe('claim race against the forge', () => {
       })
       const clients: GitHubClient[] = await Promise.all(users.map(async (u) => await fx!.client(u)))
       const claimers = clients.map((client, i) => createClaimer({
-        client, node: `node-${i}`, leaseMs: 120_000, settleMs: LIST_LAG_MS + 150, setStatus: false
+        client, node: `node-${i}`, leaseMs: 120_000, settleMs: LIST_LAG_MS + 150, setStatus: false, trustedClaimants: users
       }))
 
       const results = new Map<number, Array<ClaimOutcome | Error>>()

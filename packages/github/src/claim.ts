@@ -21,6 +21,13 @@ export interface ClaimMarker {
   /** A random id the claimer chose, to find its own comment after an ambiguous failure. */
   nonce: string
   result_url?: string
+  /** A break: the id of a claim whose holder the mesh holds dead. A broken claim no longer counts. */
+  breaks?: number
+  /**
+   * On a renewal: the `updated_at` of the version it replaces (RFC 3339, as the server gave it).
+   * A renewal applied more than a lease after it landed late: its claim is dead for everybody.
+   */
+  renews?: string
 }
 
 const MARKER_RE = /<!-- bzzz:claim (\{[^\n]{1,2000}?\}) -->/
@@ -31,7 +38,7 @@ const MAX_LEASE_MS = 24 * 3600_000
 /** The claim comment's body: the machine-readable marker and a line for people. */
 export function formatClaimBody (marker: ClaimMarker): string {
   const human = marker.state === 'claimed'
-    ? `🐝 Bzzz node \`${marker.node}\` is working on this issue (attempt ${marker.attempt}, lease until ${marker.lease_expires}).`
+    ? `🐝 Bzzz node \`${marker.node}\` is working on this issue (attempt ${marker.attempt}, lease until ${marker.lease_expires})${marker.breaks !== undefined ? `, taking over from claim ${marker.breaks}, whose node stopped answering` : ''}.`
     : marker.state === 'done'
       ? `🐝 Bzzz node \`${marker.node}\` finished this issue${marker.result_url !== undefined ? `: ${marker.result_url}` : ''}.`
       : `🐝 Bzzz node \`${marker.node}\` gave up on this issue${marker.result_url !== undefined ? ` (report: ${marker.result_url})` : ''}.`
@@ -54,7 +61,7 @@ export function parseClaimMarker (body: string | null | undefined): ClaimMarker 
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined
   const o = raw as Record<string, unknown>
-  const allowed = new Set(['v', 'node', 'lease_ms', 'lease_expires', 'attempt', 'state', 'nonce', 'result_url'])
+  const allowed = new Set(['v', 'node', 'lease_ms', 'lease_expires', 'attempt', 'state', 'nonce', 'result_url', 'breaks', 'renews'])
   if (Object.keys(o).some((k) => !allowed.has(k))) return undefined
   if (o.v !== CLAIM_MARKER_VERSION) return undefined
   if (typeof o.node !== 'string' || !NODE_RE.test(o.node)) return undefined
@@ -64,6 +71,8 @@ export function parseClaimMarker (body: string | null | undefined): ClaimMarker 
   if (o.state !== 'claimed' && o.state !== 'done' && o.state !== 'failed') return undefined
   if (typeof o.nonce !== 'string' || !NONCE_RE.test(o.nonce)) return undefined
   if (o.result_url !== undefined && (typeof o.result_url !== 'string' || o.result_url.length > 2048)) return undefined
+  if (o.breaks !== undefined && (typeof o.breaks !== 'number' || !Number.isSafeInteger(o.breaks) || o.breaks < 0)) return undefined
+  if (o.renews !== undefined && (typeof o.renews !== 'string' || o.renews.length > 64 || Number.isNaN(Date.parse(o.renews)))) return undefined
   return o as unknown as ClaimMarker
 }
 
@@ -108,6 +117,8 @@ export interface Decision {
   live: Claim[]
   /** The lowest-id live claim: the holder. */
   winner: Claim | undefined
+  /** Ids of the claims a higher claim broke. */
+  broken: Set<number>
   /** The attempt number a new claim should carry: one more than the highest expired attempt. */
   nextAttempt: number
 }
@@ -131,20 +142,42 @@ export function parseClaims (comments: readonly ClaimComment[], trusted?: readon
   return [...byId.values()].sort((a, b) => a.id - b.id)
 }
 
-/** Whether a claim still counts at `serverNow` for a node other than its holder. */
+/** A renewal the server applied more than a lease after the version it renewed: it must not revive the claim. */
+export function landedLate (claim: Pick<Claim, 'updatedAt' | 'marker'>): boolean {
+  const r = claim.marker.renews
+  return r !== undefined && claim.updatedAt > Date.parse(r) + claim.marker.lease_ms
+}
+
+/**
+ * Whether a claim still counts at `serverNow` for a node other than its holder. Terminal claims
+ * always count; a `claimed` one counts within lease + grace, unless its latest renewal landed late.
+ */
 export function isLive (claim: Claim, serverNow: number, graceMs: number): boolean {
   if (claim.marker.state !== 'claimed') return true
+  if (landedLate(claim)) return false
   return serverNow <= claim.updatedAt + claim.marker.lease_ms + graceMs
 }
 
-/** Who holds the issue: the live claim with the lowest comment id. */
+/** The ids of `claimed` claims that a higher claim breaks (names in its `breaks`). */
+export function brokenIds (claims: readonly Claim[]): Set<number> {
+  const byId = new Map(claims.map((c) => [c.id, c]))
+  const out = new Set<number>()
+  for (const b of claims) {
+    const target = b.marker.breaks === undefined ? undefined : byId.get(b.marker.breaks)
+    if (target !== undefined && target.id < b.id && target.marker.state === 'claimed') out.add(target.id)
+  }
+  return out
+}
+
+/** Who holds the issue: the live claim with the lowest comment id (a broken claim is not live). */
 export function decide (input: DecideInput): Decision {
   const all = input.own === undefined ? input.comments : [...input.comments, input.own]
   const claims = parseClaims(all, input.trustedClaimants)
-  const live = claims.filter((c) => isLive(c, input.serverNow, input.graceMs))
+  const broken = brokenIds(claims)
+  const live = claims.filter((c) => !broken.has(c.id) && isLive(c, input.serverNow, input.graceMs))
   let maxExpired = 0
   for (const c of claims) if (!live.includes(c)) maxExpired = Math.max(maxExpired, c.marker.attempt)
-  return { claims, live, winner: live[0], nextAttempt: maxExpired + 1 }
+  return { claims, live, winner: live[0], broken, nextAttempt: maxExpired + 1 }
 }
 
 export type Standing =

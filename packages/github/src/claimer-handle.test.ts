@@ -82,7 +82,7 @@ describe('a claim handle', () => {
     const alice = await fx.client('alice')
     const ac = new AbortController()
     const client = intercepted(alice, (route) => {
-      if (route === 'POST /repos/{owner}/{repo}/issues/{issue_number}/labels') ac.abort()
+      if (route === 'POST /repos/{owner}/{repo}/issues/{issue_number}/assignees') ac.abort()
     })
     await expect(createClaimer({ client, node: 'n1', settleMs: 50, leaseMs: 60_000 }).claim('alice/tasks', 2, { signal: ac.signal })).rejects.toThrow()
     expect(await claimState(alice, 2)).toEqual([])

@@ -1,50 +1,98 @@
+/**
+ * The claim handle's I/O: it sends the requests, reads the clocks and feeds the answers to the
+ * state machine in claim-machine.ts, which alone decides. The rules are in claim.ts, the
+ * argument in docs/github.md.
+ */
 import { randomBytes } from 'node:crypto'
+import { setTimeout as delay } from 'node:timers/promises'
 import { formatTimestamp, type TaskClaimMessage } from '@bzzz/protocol'
+import { formatClaimBody, parseClaimMarker, type Claim, type ClaimMarker } from './claim.js'
 import {
-  decide, formatClaimBody, holderValid, parseClaimMarker, renewalWasLate, standing,
-  type Claim, type ClaimComment, type ClaimMarker
-} from './claim.js'
+  initialState, isFinal, localServerEstimate, markerFor, orphansIn, publishWait, step,
+  type HandleEvent, type HandleState, type LostReason, type MachineConfig
+} from './claim-machine.js'
 import type { GitHubClient } from './client.js'
 import { ClaimLostError, ConfigError, GitHubRequestError } from './errors.js'
-import { createOnce, nextPage, parseRepo, sleep, type RepoRef } from './util.js'
+import { listIssueComments, type CommentData, type CommentsRead } from './listing.js'
+import { resultInComments, type FoundResult } from './result.js'
+import { parseRepo, type RepoRef } from './util.js'
 
 export interface StatusLabels {
-  claimed: string
   done: string
   failed: string
+}
+
+/** A monotonic clock and a way to wait on it (injected by tests that run on virtual time). */
+export interface Clock {
+  now: () => number
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>
+}
+
+export const systemClock: Clock = {
+  now: () => performance.now(),
+  sleep: async (ms, signal) => { await delay(ms, undefined, { ref: false, ...(signal !== undefined ? { signal } : {}) }) }
 }
 
 export interface ClaimerInit {
   client: GitHubClient
   /** This peer's node id, written into its claim markers. */
   node: string
-  /** Lease length. Default 20 minutes (a crashed holder's issue is free again after lease + grace). */
+  /** Lease length. Default 20 minutes. A dead holder is replaced sooner by a break (see `ClaimOptions.breaks`). */
   leaseMs?: number
-  /** Renew this often while `startRenewing` runs (each renewal is one counted request). Default half the lease; a failed renewal is retried sooner. */
+  /** Renew this often while `startRenewing` runs (each renewal is one counted request). Default half the lease. */
   renewEveryMs?: number
-  /** Wait between posting a claim and reading the comments; must be ≥ the server's list lag. Default 2000 ms. */
+  /** The list lag assumed: the wait between posting a claim and reading the comments. Default 2000 ms. */
   settleMs?: number
   /** How long past its lease another node's claim still counts (list lag + timestamp rounding). Default settleMs + 2000 ms. */
   graceMs?: number
-  /** The holder stops when less than this remains of its lease. Default min(30 s, lease/5). */
+  /** The holder stops when less than this remains of its lease; a publishing step lasts at most this. Default min(30 s, lease/5). */
   marginMs?: number
-  /** When given, only claim markers in comments by these logins count. */
-  trustedClaimants?: readonly string[]
-  /** Status labels for people (never relied on). Default `bzzz:claimed`, `bzzz:done`, `bzzz:failed`. */
+  /**
+   * Logins whose markers count besides this peer's own: the mesh's peers' GitHub logins (as
+   * announced in their signed capabilities) and a configured list. A function is read at
+   * every decision, as peers come and go. Markers by anyone else are ignored (and logged).
+   */
+  trustedClaimants?: readonly string[] | (() => readonly string[])
+  /** Count markers from anyone (only for tests of what strangers can do). Default false. */
+  trustAnyone?: boolean
+  /** Status labels for people (never relied on). Default `bzzz:done`, `bzzz:failed`. */
   labels?: Partial<StatusLabels>
-  /** Set labels and the assignee as status (best effort; peers with read access cannot). Default true. */
+  /** Set the assignee and the final label as status (best effort; peers with read access cannot). Default true. */
   setStatus?: boolean
+  /** Pages of comments read at most before failing closed. Default 30. */
+  maxPages?: number
+  clock?: Clock
 }
 
 export interface ClaimOptions {
   signal?: AbortSignal
   /** Attempt number to write into the marker (the winner corrects it on its first renewal). Default 1. */
   attempt?: number
+  /**
+   * Break this claim (its comment id): the mesh holds its holder dead. The new claim names it;
+   * the broken claim stops counting for everybody, and this claim publishes nothing before
+   * its own server time + 2 × settleMs + marginMs.
+   */
+  breaks?: number
 }
 
 export type ClaimOutcome =
   | { outcome: 'won', claim: ClaimHandle }
-  | { outcome: 'lost', reason: 'held' | 'completed' | 'expired', winner: { id: number, node: string, author: string } | undefined, scope: string }
+  | {
+    outcome: 'lost'
+    reason: 'held' | 'completed' | 'expired' | 'unanswered'
+    winner: { id: number, node: string, author: string } | undefined
+    scope: string
+    /** Claiming again (except to break) is pointless for this long (ms): until the winner's lease could end. */
+    retryAfterMs: number | undefined
+  }
+
+/** What a passed fence allows: one publishing step, aborted when the margin is used up or the claim is lost. */
+export interface FencePass {
+  signal: AbortSignal
+  /** Local monotonic time (ms) at which the step's signal aborts. */
+  deadline: number
+}
 
 export interface ClaimHandle {
   readonly repo: string
@@ -52,10 +100,16 @@ export interface ClaimHandle {
   readonly claimId: number
   readonly node: string
   readonly attempt: number
+  /** The claim this one broke, if any. */
+  readonly breaks: number | undefined
   /** The accounting scope of this task's requests: `task:owner/repo#N`. */
   readonly scope: string
-  /** Aborted (with a `ClaimLostError`) as soon as the claim is known to be lost. */
+  /** Aborted (with a `ClaimLostError`) as soon as the claim is known to be lost or finished. */
   readonly signal: AbortSignal
+  /** The state machine's state (see claim-machine.ts). */
+  readonly state: HandleState['name']
+  /** The logins whose markers count for this claim. */
+  readonly trusted: readonly string[] | undefined
   /** End of the lease in server time, as last confirmed. */
   leaseExpiresAt: () => number
   /** Extends the lease by editing the claim comment. Throws `ClaimLostError` if it was lost. */
@@ -63,11 +117,19 @@ export interface ClaimHandle {
   /** Renews every `renewEveryMs` until completed, released or lost. */
   startRenewing: () => void
   stopRenewing: () => void
-  /** Fencing: throws `ClaimLostError` unless this claim still holds with margin to spare. */
-  fence: (options?: { signal?: AbortSignal }) => Promise<void>
-  /** Marks the claim terminal (done or failed) so nobody claims the issue again, and sets status labels. */
+  /**
+   * Fencing: re-reads the issue's claims (conditionally: a free `304` when nothing changed) and
+   * throws `ClaimLostError` unless this claim still holds with margin to spare.
+   */
+  fence: (options?: { signal?: AbortSignal }) => Promise<FencePass>
+  /**
+   * A fence before publishing on the issue: also waits out a breaker's delay, and says whether a
+   * result is already published (terminal claim, failure report) so that it is adopted instead.
+   */
+  publishStep: (options?: { signal?: AbortSignal }) => Promise<FencePass & { existing: FoundResult | undefined }>
+  /** Marks the claim terminal (done or failed) so nobody claims the issue again, and sets the status label. */
   complete: (state: 'done' | 'failed', resultUrl?: string, options?: { signal?: AbortSignal }) => Promise<void>
-  /** Gives the issue up: deletes the claim comment. */
+  /** Gives the issue up: deletes the claim comment, unless a terminal edit was sent. */
   release: (options?: { signal?: AbortSignal }) => Promise<void>
   /** The `task_claim` message announcing this claim on the mesh. */
   toMessage: () => TaskClaimMessage
@@ -76,36 +138,47 @@ export interface ClaimHandle {
 export interface Claimer {
   readonly node: string
   claim: (repo: string, issue: number, options?: ClaimOptions) => Promise<ClaimOutcome>
+  /** Waits for the orphan sweeps in progress (tests, shutdown). */
+  idle: () => Promise<void>
 }
 
-type CommentData = ClaimComment & { html_url?: string }
+const POST_ROUTE = 'POST /repos/{owner}/{repo}/issues/{issue_number}/comments' as const
+const PATCH_ROUTE = 'PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}' as const
+const DELETE_ROUTE = 'DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}' as const
 
-const COMMENT_ROUTE = 'GET /repos/{owner}/{repo}/issues/comments/{comment_id}' as const
+/** A signal that aborts after `ms` on `clock`, or when `parent` does. */
+function deadlineSignal (clock: Clock, ms: number, parent: AbortSignal, reason: () => Error): AbortSignal {
+  const c = new AbortController()
+  const stop = new AbortController()
+  const onParent = (): void => { stop.abort(); c.abort(parent.reason) }
+  if (parent.aborted) onParent()
+  else parent.addEventListener('abort', onParent, { once: true })
+  clock.sleep(Math.max(0, ms), stop.signal).then(() => {
+    parent.removeEventListener('abort', onParent)
+    c.abort(reason())
+  }, () => {})
+  return c.signal
+}
 
 export function createClaimer (init: ClaimerInit): Claimer {
   const client = init.client
+  const clock = init.clock ?? systemClock
   const leaseMs = init.leaseMs ?? 1_200_000
   const settleMs = init.settleMs ?? 2000
   const graceMs = init.graceMs ?? settleMs + 2000
   const marginMs = init.marginMs ?? Math.min(30_000, Math.floor(leaseMs / 5))
   const renewEveryMs = init.renewEveryMs ?? Math.floor(leaseMs / 2)
-  const labels: StatusLabels = { claimed: 'bzzz:claimed', done: 'bzzz:done', failed: 'bzzz:failed', ...init.labels }
+  const labels: StatusLabels = { done: 'bzzz:done', failed: 'bzzz:failed', ...init.labels }
   const setStatus = init.setStatus ?? true
   if (leaseMs <= marginMs + settleMs) throw new ConfigError('the lease must be longer than settleMs + marginMs')
   if (renewEveryMs >= leaseMs - marginMs) throw new ConfigError('renewEveryMs must leave margin before the lease ends')
 
-  const listComments = async (ref: RepoRef, issue: number, scope: string, signal?: AbortSignal): Promise<{ comments: CommentData[], serverTime: number }> => {
-    const comments: CommentData[] = []
-    let page: number | undefined = 1
-    let serverTime: number | undefined
-    while (page !== undefined && page <= 50) {
-      const res = await client.request('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...ref, issue_number: issue, per_page: 100, page }, { scope, signal })
-      serverTime ??= res.serverTime
-      comments.push(...(res.data as CommentData[]))
-      page = nextPage(res.link)
-    }
-    return { comments, serverTime: serverTime ?? Date.now() }
-  }
+  // Per issue: until when (local ms) claiming again is pointless, and who held it.
+  const retryAt = new Map<string, { at: number, reason: 'held' | 'completed', winner: { id: number, node: string, author: string } | undefined }>()
+  const sweeps = new Set<Promise<void>>()
+  const ignoredLogged = new Set<number>()
+
+  const trustedList = (): readonly string[] => typeof init.trustedClaimants === 'function' ? init.trustedClaimants() : (init.trustedClaimants ?? [])
 
   const bestEffort = async (what: () => Promise<unknown>): Promise<void> => {
     try {
@@ -129,133 +202,182 @@ export function createClaimer (init: ClaimerInit): Claimer {
     })
   }
 
+  const deleteComment = async (ref: RepoRef, id: number, scope: string): Promise<void> => {
+    await bestEffort(async () => {
+      try {
+        await client.request(DELETE_ROUTE, { ...ref, comment_id: id }, { scope })
+      } catch (err) {
+        if (err instanceof GitHubRequestError && err.status === 404) return
+        throw err
+      }
+    })
+  }
+
+  const logUntrusted = (comments: readonly CommentData[], trusted: readonly string[] | undefined): void => {
+    if (trusted === undefined) return
+    const allow = new Set(trusted.map((l) => l.toLowerCase()))
+    for (const c of comments) {
+      if (ignoredLogged.has(c.id) || allow.has((c.user?.login ?? '').toLowerCase()) || parseClaimMarker(c.body) === undefined) continue
+      ignoredLogged.add(c.id)
+      client.log.info(`ignoring claim marker in comment ${c.id} by ${c.user?.login ?? 'nobody'}: not a login of the mesh`)
+    }
+  }
+
+  /** After an aborted or unanswered POST: look for the nonce once the list has caught up, and delete what is found. */
+  const sweepLater = (ref: RepoRef, issue: number, scope: string, nonce: string): void => {
+    const p = (async () => {
+      await clock.sleep(2 * settleMs)
+      const read = await listIssueComments({ client, ref, issue, scope, maxPages: init.maxPages })
+      for (const id of orphansIn(read.comments, nonce, undefined)) await deleteComment(ref, id, scope)
+    })().catch((err: unknown) => { client.log.warn(`sweeping an unanswered claim on #${issue} failed: ${(err as Error).message}`) })
+    sweeps.add(p)
+    void p.finally(() => sweeps.delete(p))
+  }
+
   const claim = async (repo: string, issue: number, options: ClaimOptions = {}): Promise<ClaimOutcome> => {
     const ref = parseRepo(repo)
-    const scope = `task:${repo}#${issue}`
+    const key = `${repo}#${issue}`
+    const scope = `task:${key}`
     const signal = options.signal
-    const nonce = randomBytes(12).toString('base64url')
-    let attempt = options.attempt ?? 1
-    const markerFor = (state: ClaimMarker['state'], serverNow: number, resultUrl?: string): ClaimMarker => ({
-      v: 1, node: init.node, lease_ms: leaseMs, lease_expires: formatTimestamp(serverNow + leaseMs), attempt, state, nonce,
-      ...(resultUrl !== undefined ? { result_url: resultUrl } : {})
-    })
-
-    // 1. Post the claim (at most once, even after an ambiguous failure). Local elapsed time is
-    // measured from before the request, so that it overestimates the time since `updated_at`.
-    const sentLocal = performance.now()
-    const posted = await createOnce({
-      signal,
+    signal?.throwIfAborted()
+    const known = retryAt.get(key)
+    if (options.breaks === undefined && known !== undefined && clock.now() < known.at) {
+      return { outcome: 'lost', reason: known.reason, winner: known.winner, scope, retryAfterMs: known.at - clock.now() }
+    }
+    const login = init.trustAnyone === true ? undefined : await client.login({ signal })
+    const cfg: MachineConfig = {
+      node: init.node,
+      nonce: randomBytes(12).toString('base64url'),
+      leaseMs,
       settleMs,
-      create: async () => {
-        const res = await client.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...ref, issue_number: issue, body: formatClaimBody(markerFor('claimed', Date.now())) }, { scope, signal })
-        return { comment: res.data as CommentData, etag: res.etag }
-      },
-      find: async () => {
-        const { comments } = await listComments(ref, issue, scope, signal)
-        const c = comments.find((x) => parseClaimMarker(x.body)?.nonce === nonce)
-        return c === undefined ? undefined : { comment: c, etag: undefined }
-      }
-    })
-    let own: CommentData = posted.comment
-    let ownEtag = posted.etag
-
-    const withdraw = async (): Promise<void> => {
-      await bestEffort(async () => {
-        try {
-          await client.request('DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}', { ...ref, comment_id: own.id }, { scope })
-        } catch (err) {
-          if (err instanceof GitHubRequestError && err.status === 404) return
-          throw err
-        }
-      })
+      graceMs,
+      marginMs,
+      trusted: login === undefined ? undefined : [login, ...trustedList()],
+      breaks: options.breaks
+    }
+    let attempt = options.attempt ?? 1
+    let s: HandleState = initialState
+    const apply = (e: HandleEvent): HandleState => {
+      s = step(cfg, s, e, attempt)
+      if (s.name === 'holding') attempt = s.attempt
+      return s
+    }
+    let lastRead: CommentsRead | undefined
+    let lastServer = { serverNow: 0, at: 0 }
+    const read = async (sig?: AbortSignal): Promise<HandleState> => {
+      const r = await listIssueComments({ client, ref, issue, scope, signal: sig, previous: lastRead, maxPages: init.maxPages })
+      const at = clock.now()
+      lastRead = r
+      const serverNow = r.serverTime ?? (lastServer.serverNow + at - lastServer.at)
+      lastServer = { serverNow, at }
+      logUntrusted(r.comments, cfg.trusted)
+      const ownId = 'own' in s ? s.own?.id : undefined
+      for (const id of orphansIn(r.comments, cfg.nonce, ownId)) await deleteComment(ref, id, scope)
+      return apply({ type: 'read', comments: r.comments, serverNow, at })
+    }
+    const withdrawIfDue = async (): Promise<void> => {
+      if ((s.name === 'lost' || s.name === 'released') && s.withdraw && s.own !== undefined) await deleteComment(ref, s.own.id, scope)
+      if (s.name === 'lost' && s.orphan) sweepLater(ref, issue, scope, cfg.nonce)
     }
 
-    // 2. Let the list catch up with every comment posted before ours, then read it and decide.
-    let decision
-    let serverNow: number
+    // 1. Post the claim. After an ambiguous failure it is looked for by its nonce once the list
+    // has caught up, and posted again only if it is not there (at most MAX_POSTS times).
+    let sentAt: number
     try {
-      await sleep(settleMs, signal)
-      const read = await listComments(ref, issue, scope, signal)
-      serverNow = read.serverTime
-      decision = decide({ comments: read.comments, own, serverNow, graceMs, trustedClaimants: init.trustedClaimants })
+      while (s.name === 'posting') {
+        if (s.tries > 1) await clock.sleep(Math.min(500 * (s.tries - 1) ** 2, 5000), signal)
+        sentAt = clock.now()
+        try {
+          const res = await client.request(POST_ROUTE, { ...ref, issue_number: issue, body: formatClaimBody(markerFor(cfg, s, 'claimed', Date.now(), attempt)) }, { scope, signal })
+          apply({ type: 'post_answered', comment: res.data as CommentData, sentAt })
+        } catch (err) {
+          if (signal?.aborted === true || !(err instanceof GitHubRequestError) || !err.ambiguous) throw err
+          apply({ type: 'post_ambiguous' })
+          await clock.sleep(settleMs, signal)
+          const r = await listIssueComments({ client, ref, issue, scope, signal, maxPages: init.maxPages })
+          const found = r.comments.filter((c) => parseClaimMarker(c.body)?.nonce === cfg.nonce).sort((a, b) => a.id - b.id)[0]
+          apply({ type: 'post_found', comment: found, sentAt })
+        }
+      }
+      // 2. Let the list catch up with every comment posted before ours, then read it and decide.
+      if (s.name === 'deciding') {
+        await clock.sleep(settleMs, signal)
+        await read(signal)
+      }
     } catch (err) {
-      await withdraw()
+      // Aborted or failed: the claim is withdrawn, and a POST that may still land is swept later.
+      apply({ type: 'abort' })
+      await withdrawIfDue()
       throw err
     }
-    const st = standing(decision, own.id, serverNow + 1000, marginMs)
-    if (st.status !== 'won') {
-      await withdraw()
-      const w = st.status === 'lost' ? st.winner : undefined
-      return {
-        outcome: 'lost',
-        reason: st.status === 'lost' ? st.reason : 'expired',
-        winner: w === undefined ? undefined : { id: w.id, node: w.marker.node, author: w.author },
-        scope
+    if (s.name !== 'holding') {
+      await withdrawIfDue()
+      const st = s as Extract<HandleState, { name: 'lost' }>
+      const w: Claim | undefined = st.winner
+      const winner = w === undefined ? undefined : { id: w.id, node: w.marker.node, author: w.author }
+      const reason = st.reason === 'held' || st.reason === 'completed' || st.reason === 'unanswered' ? st.reason : 'expired'
+      let retryAfterMs: number | undefined
+      if (st.retryAt !== undefined && (reason === 'held' || reason === 'completed')) {
+        retryAfterMs = st.retryAt === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : Math.max(0, st.retryAt - lastServer.serverNow)
+        retryAt.set(key, { at: clock.now() + retryAfterMs, reason, winner })
       }
+      return { outcome: 'lost', reason, winner, scope, retryAfterMs }
     }
+    retryAt.delete(key)
 
-    // 3. Won. The attempt counts the expired claims before ours; the next renewal writes it down.
-    attempt = Math.max(attempt, decision.nextAttempt)
-    const ownClaim = decision.claims.find((c) => c.id === own.id)!
-    let updatedAt = ownClaim.updatedAt
-    let terminal = false
+    // 3. Won.
+    const own = s.own
     const controller = new AbortController()
-    let timer: NodeJS.Timeout | undefined
-    // Whether renewals should go on: a renewal in flight when stopRenewing() is called must not re-arm the timer.
+    let renewStop: AbortController | undefined
     let renewing = false
-    // Edits of the claim comment, one at a time and in call order: a renewal answered (or retried)
-    // after complete()'s terminal edit would otherwise turn `done` back into `claimed`.
+    // Edits of the claim comment, one at a time and in call order.
     let edits: Promise<unknown> = Promise.resolve()
     const serially = async <T>(what: () => Promise<T>): Promise<T> => {
       const next = edits.then(what, what)
       edits = next.catch(() => {})
       return await next
     }
-    let confirmedLocal = sentLocal
-
-    const lose = (reason: ClaimLostError['reason']): ClaimLostError => {
-      const err = new ClaimLostError(repo, issue, own.id, reason)
-      if (!controller.signal.aborted) controller.abort(err)
+    const reasonOf = (st: HandleState): ClaimLostError['reason'] => {
+      if (st.name === 'finished') return 'completed'
+      if (st.name === 'released') return 'withdrawn'
+      if (st.name === 'lost') return st.reason as LostReason
+      return 'expired'
+    }
+    const stopRenewing = (): void => {
+      renewing = false
+      renewStop?.abort()
+      renewStop = undefined
+    }
+    /** After a transition: a final state aborts the handle and withdraws the comment if due. */
+    const settle = async (): Promise<void> => {
+      if (!isFinal(s) || controller.signal.aborted) return
+      controller.abort(new ClaimLostError(repo, issue, own.id, reasonOf(s)))
       stopRenewing()
-      return err
+      await withdrawIfDue()
     }
     const ensureHeld = (): void => {
       if (controller.signal.aborted) throw controller.signal.reason
     }
-    // The lease by local elapsed time (an overestimate), before any edit: a lapsed lease is never extended.
-    const checkLocally = (): void => {
-      const estimate = updatedAt + (performance.now() - confirmedLocal) + 1000
-      if (!holderValid({ updatedAt, marker: ownClaim.marker }, estimate, 0)) throw lose('expired')
-    }
-    const stopRenewing = (): void => {
-      renewing = false
-      if (timer !== undefined) clearTimeout(timer)
-      timer = undefined
+    const tick = async (): Promise<void> => {
+      apply({ type: 'tick', at: clock.now() })
+      await settle()
+      ensureHeld()
     }
 
     const edit = async (state: ClaimMarker['state'], resultUrl: string | undefined, opts: { signal?: AbortSignal }): Promise<void> => {
-      let res
-      const sent = performance.now()
+      const cur = s as Extract<HandleState, { name: 'holding' }>
+      const body = formatClaimBody(markerFor(cfg, s, state, localServerEstimate(cur.own, clock.now()) - 1000, attempt, resultUrl))
+      const sent = clock.now()
+      apply({ type: 'edit_sent', terminal: state !== 'claimed' })
       try {
-        res = await client.request('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', {
-          ...ref, comment_id: own.id, body: formatClaimBody(markerFor(state, updatedAt + performance.now() - confirmedLocal, resultUrl))
-        }, { scope, signal: opts.signal })
+        const res = await client.request(PATCH_ROUTE, { ...ref, comment_id: own.id, body }, { scope, signal: opts.signal })
+        apply({ type: 'edit_answered', comment: res.data as CommentData, sentAt: sent, terminal: state !== 'claimed' })
       } catch (err) {
-        if (err instanceof GitHubRequestError && err.status === 404) throw lose('deleted')
-        throw err
+        if (err instanceof GitHubRequestError && (err.status === 404 || err.status === 410)) apply({ type: 'edit_gone' })
+        else throw err
+      } finally {
+        await settle()
       }
-      const next = Date.parse((res.data as CommentData).updated_at)
-      if (renewalWasLate(updatedAt, next, leaseMs)) {
-        // Applied after our lease ran out: another node may hold the issue now. Never revive
-        // (neither by a renewal nor by a terminal state, which would hold for ever).
-        const err = lose('expired')
-        await withdraw()
-        throw err
-      }
-      own = res.data as CommentData
-      ownEtag = res.etag
-      updatedAt = next
-      confirmedLocal = sent
     }
 
     const handle: ClaimHandle = {
@@ -264,80 +386,84 @@ export function createClaimer (init: ClaimerInit): Claimer {
       claimId: own.id,
       node: init.node,
       get attempt () { return attempt },
+      breaks: options.breaks,
       scope,
       signal: controller.signal,
-      leaseExpiresAt: () => updatedAt + leaseMs,
+      get state () { return s.name },
+      trusted: cfg.trusted,
+      leaseExpiresAt: () => ('own' in s && s.own !== undefined ? s.own.updatedAt : own.updatedAt) + leaseMs,
       async renew (opts = {}) {
         ensureHeld()
         await serially(async () => {
-          // Checked again in turn: a terminal edit queued before this one ends the claim.
           ensureHeld()
-          if (terminal) throw lose('completed')
-          checkLocally()
+          await tick()
           await edit('claimed', undefined, opts)
         })
+        ensureHeld()
       },
       startRenewing () {
-        if (renewing || terminal || controller.signal.aborted) return
+        if (renewing || controller.signal.aborted) return
         renewing = true
-        const tick = (delayMs: number): void => {
-          if (!renewing) return
-          timer = setTimeout(() => {
-            timer = undefined
-            handle.renew().then(() => { tick(renewEveryMs) }, (err: unknown) => {
+        const stop = new AbortController()
+        renewStop = stop
+        const loop = async (): Promise<void> => {
+          let wait = renewEveryMs
+          for (;;) {
+            await clock.sleep(wait, stop.signal)
+            if (!renewing || stop.signal.aborted) return
+            try {
+              await handle.renew()
+              wait = renewEveryMs
+            } catch (err) {
               if (err instanceof ClaimLostError || !renewing) return
-              // Retried soon; the lease check in renew() decides when it is too late.
               client.log.warn(`renewing claim ${own.id} on ${repo}#${issue} failed: ${(err as Error).message}`)
-              tick(Math.max(100, Math.min(30_000, Math.floor(renewEveryMs / 4))))
-            })
-          }, delayMs)
-          timer.unref?.()
+              wait = Math.max(100, Math.min(30_000, Math.floor(renewEveryMs / 4)))
+            }
+          }
         }
-        tick(renewEveryMs)
+        loop().catch(() => {})
       },
       stopRenewing,
       async fence (opts = {}) {
-        ensureHeld()
-        let res
-        try {
-          res = await client.request(COMMENT_ROUTE, { ...ref, comment_id: own.id }, { scope, signal: opts.signal, etag: ownEtag })
-        } catch (err) {
-          if (err instanceof GitHubRequestError && (err.status === 404 || err.status === 410)) throw lose('deleted')
-          throw err
+        const sig = opts.signal === undefined ? controller.signal : AbortSignal.any([controller.signal, opts.signal])
+        for (;;) {
+          ensureHeld()
+          await tick()
+          const sentAt = clock.now()
+          await read(opts.signal)
+          await settle()
+          ensureHeld()
+          // A young claim waits: an earlier holder's last step must be over and listed first.
+          const wait = publishWait(s, lastServer.serverNow + clock.now() - lastServer.at)
+          if (wait > 0) {
+            await clock.sleep(wait, sig)
+            continue
+          }
+          const deadline = sentAt + marginMs
+          return { deadline, signal: deadlineSignal(clock, deadline - clock.now(), sig, () => new ClaimLostError(repo, issue, own.id, 'step-overran')) }
         }
-        if (!res.notModified) {
-          const c = res.data as CommentData
-          const m = parseClaimMarker(c.body)
-          if (m === undefined || m.nonce !== nonce || m.node !== init.node) throw lose('superseded')
-          if (m.state !== 'claimed') throw lose('completed')
-          own = c
-          ownEtag = res.etag
-          updatedAt = Math.max(updatedAt, Date.parse(c.updated_at))
-        }
-        const now = res.serverTime ?? updatedAt + (performance.now() - confirmedLocal)
-        if (!holderValid({ updatedAt, marker: ownClaim.marker }, now + 1000, marginMs)) throw lose('expired')
+      },
+      async publishStep (opts = {}) {
+        const pass = await handle.fence(opts)
+        return { ...pass, existing: resultInComments(lastRead?.comments ?? [], issue, cfg.trusted, own.id) }
       },
       async complete (state, resultUrl, opts = {}) {
         ensureHeld()
         stopRenewing()
         await serially(async () => {
-          ensureHeld()
-          if (terminal) throw lose('completed')
-          checkLocally()
+          // A lapsed holder marks nothing: the next holder adopts what it published.
+          await tick()
           await edit(state, resultUrl, opts)
-          terminal = true
         })
         await statusWrite(repo, async () => await client.request('POST /repos/{owner}/{repo}/issues/{issue_number}/labels', { ...ref, issue_number: issue, labels: [state === 'done' ? labels.done : labels.failed] }, { scope, signal: opts.signal, retry: true }))
-        await statusWrite(repo, async () => await client.request('DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}', { ...ref, issue_number: issue, name: labels.claimed }, { scope, signal: opts.signal }))
-        lose('completed')
       },
-      async release (opts = {}) {
+      async release () {
         stopRenewing()
-        if (!controller.signal.aborted) lose('withdrawn')
-        await withdraw()
-        await statusWrite(repo, async () => await client.request('DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}', { ...ref, issue_number: issue, name: labels.claimed }, { scope, signal: opts.signal }))
+        apply({ type: 'release' })
+        await settle()
       },
       toMessage () {
+        const lost = s.name === 'lost' ? s.reason : undefined
         return {
           type: 'task_claim',
           v: 1,
@@ -345,30 +471,36 @@ export function createClaimer (init: ClaimerInit): Claimer {
           node_id: init.node,
           timestamp: formatTimestamp(),
           repo,
-          lease_expires: formatTimestamp(updatedAt + leaseMs),
+          lease_expires: formatTimestamp(handle.leaseExpiresAt()),
           attempt,
           claim_id: own.id,
-          state: controller.signal.aborted ? 'released' : 'claimed'
+          state: s.name === 'holding' || s.name === 'finished' ? 'claimed' : 'released',
+          ...(options.breaks !== undefined ? { breaks: options.breaks } : {}),
+          ...(lost !== undefined ? { reason: lost } : {})
         }
       }
     }
 
     try {
-      await statusWrite(repo, async () => await client.request('POST /repos/{owner}/{repo}/issues/{issue_number}/labels', { ...ref, issue_number: issue, labels: [labels.claimed] }, { scope, signal, retry: true }))
       await statusWrite(repo, async () => {
-        const login = await client.login({ signal })
-        await client.request('POST /repos/{owner}/{repo}/issues/{issue_number}/assignees', { ...ref, issue_number: issue, assignees: [login] }, { scope, signal, retry: true })
+        await client.request('POST /repos/{owner}/{repo}/issues/{issue_number}/assignees', { ...ref, issue_number: issue, assignees: [login ?? await client.login({ signal })] }, { scope, signal, retry: true })
       })
+      signal?.throwIfAborted()
     } catch (err) {
-      // Aborted (or failed otherwise) after winning: the caller gets no handle, so nobody would
-      // renew or release this claim, and the issue would stay taken for a whole lease.
+      // Aborted after winning: the caller gets no handle, so nobody would renew or release it.
       await handle.release().catch(() => {})
       throw err
     }
     return { outcome: 'won', claim: handle }
   }
 
-  return { node: init.node, claim }
+  return {
+    node: init.node,
+    claim,
+    async idle () {
+      while (sweeps.size > 0) await Promise.allSettled([...sweeps])
+    }
+  }
 }
 
 export type { Claim }

@@ -5,6 +5,7 @@ export type GitHubErrorCode =
   | 'ERR_CLAIM_LOST'
   | 'ERR_FORK_NOT_READY'
   | 'ERR_CONFIG'
+  | 'ERR_LISTING'
 
 /**
  * Base class of every error this package throws. None of them carries a token, a request's
@@ -91,7 +92,7 @@ export class ClaimLostError extends GitHubError {
   readonly repo: string
   readonly issue: number
   readonly claimId: number
-  readonly reason: 'expired' | 'withdrawn' | 'superseded' | 'deleted' | 'completed'
+  readonly reason: 'expired' | 'withdrawn' | 'superseded' | 'deleted' | 'completed' | 'held' | 'broken' | 'aborted' | 'unanswered' | 'step-overran'
   constructor (repo: string, issue: number, claimId: number, reason: ClaimLostError['reason']) {
     super('ERR_CLAIM_LOST', `claim ${claimId} on ${repo}#${issue} no longer holds (${reason})`)
     this.name = 'ClaimLostError'
@@ -111,5 +112,22 @@ export class ForkNotReadyError extends GitHubError {
     this.name = 'ForkNotReadyError'
     this.fork = fork
     this.waitedMs = waitedMs
+  }
+}
+
+/**
+ * An issue's comments could not be read completely: more pages than the cap (`cap`), or the
+ * list kept moving under the read (`moving`). Claims fail closed on it: nothing is decided.
+ */
+export class ListingError extends GitHubError {
+  readonly issue: number
+  readonly reason: 'cap' | 'moving'
+  readonly limit: number
+  constructor (issue: number, cause: 'cap' | 'moving', limit: number) {
+    super('ERR_LISTING', cause === 'cap' ? `issue #${issue} has more than ${limit} pages of comments` : `the comments of issue #${issue} kept changing over ${limit} reads`)
+    this.name = 'ListingError'
+    this.issue = issue
+    this.reason = cause
+    this.limit = limit
   }
 }

@@ -18,6 +18,7 @@ export {
   RateLimitError,
   ClaimLostError,
   ForkNotReadyError,
+  ListingError,
   type GitHubErrorCode,
   type RequestErrorData
 } from './errors.js'
@@ -31,6 +32,8 @@ export {
   isLive,
   holderValid,
   renewalWasLate,
+  landedLate,
+  brokenIds,
   type ClaimMarker,
   type ClaimState,
   type ClaimComment,
@@ -46,8 +49,24 @@ export {
   type ClaimOptions,
   type ClaimOutcome,
   type ClaimHandle,
-  type StatusLabels
+  type StatusLabels,
+  type FencePass,
+  type Clock,
+  systemClock
 } from './claimer.js'
+export {
+  step as claimStep,
+  initialState as claimInitialState,
+  isFinal as isFinalClaimState,
+  publishWait,
+  type HandleState,
+  type HandleEvent,
+  type MachineConfig,
+  type LostReason,
+  type OwnComment
+} from './claim-machine.js'
+export { listIssueComments, type CommentsRead, type ListInit } from './listing.js'
+export { resultInComments, resultInPulls, type FoundResult } from './result.js'
 export {
   eligibility,
   checkEligible,

@@ -1,7 +1,8 @@
 import { formatTimestamp, type ResultType, type TaskResultMessage } from '@bzzz/protocol'
-import type { ClaimHandle } from './claimer.js'
+import { systemClock, type ClaimHandle, type Clock, type FencePass } from './claimer.js'
 import type { GitHubClient } from './client.js'
 import { ForkNotReadyError, GitHubRequestError } from './errors.js'
+import { resultInPulls, type FoundResult } from './result.js'
 import { createOnce, nextPage, parseRepo, sleep, truncate } from './util.js'
 
 export interface PublisherInit {
@@ -14,6 +15,8 @@ export interface PublisherInit {
   settleMs?: number
   /** Longest log excerpt put in a pull request. Default 20 000 characters. */
   maxLogChars?: number
+  /** How to wait (tests inject a virtual clock). Default: real time. */
+  clock?: Clock
 }
 
 export interface ForkInfo {
@@ -40,8 +43,14 @@ export interface PullRequestInit {
 export interface Published {
   number: number
   url: string
-  /** False when the pull request/issue/comment already existed (a retry found it). */
+  /** False when the pull request/issue/comment already existed (a retry found it, or it was adopted). */
   created: boolean
+  /**
+   * Set when a result of this issue was already published (by any peer: a pull request with a
+   * `bzzz:result` marker, a failure report, a terminal claim) and nothing new was published:
+   * complete the claim with its `url` and `state` instead.
+   */
+  adopted?: FoundResult
 }
 
 export interface FailureReport {
@@ -65,13 +74,15 @@ export interface Publisher {
 
 interface ForkJob { promise: Promise<ForkInfo>, controller: AbortController, waiters: number, settled: boolean }
 
-interface PullData { number: number, html_url: string, head: { label: string, ref: string } }
+interface PullData { number: number, html_url: string, head: { label: string, ref: string }, body?: string | null, user?: { login: string } | null, created_at?: string }
 
 export function createPublisher (init: PublisherInit): Publisher {
   const client = init.client
   const settleMs = init.settleMs ?? 2000
   const maxLog = init.maxLogChars ?? 20_000
   const forks = new Map<string, ForkJob>()
+  const clock = init.clock ?? systemClock
+  const wait = async (ms: number, signal?: AbortSignal): Promise<void> => { await clock.sleep(ms, signal) }
 
   const waitReady = async (fork: ForkInfo, scope: string, fresh: boolean, signal?: AbortSignal): Promise<void> => {
     const timeout = init.forkReadyTimeoutMs ?? 300_000
@@ -151,6 +162,33 @@ export function createPublisher (init: PublisherInit): Publisher {
     }
   }
 
+  /**
+   * One publishing step: fence (waiting out a breaker's delay), then look for a result already
+   * published and adopt it. The step's requests carry a signal that aborts when the fence's
+   * margin is used up or the claim is lost, so no step outlives its fence.
+   */
+  const beginStep = async (claim: ClaimHandle, signal: AbortSignal | undefined): Promise<{ pass: FencePass, signal: AbortSignal, adopted: Published | undefined }> => {
+    const pass = await claim.publishStep({ ...(signal !== undefined ? { signal } : {}) })
+    const joined = signal === undefined ? pass.signal : AbortSignal.any([pass.signal, signal])
+    const adopt = (found: FoundResult): Published => ({ number: Number(/\/(\d+)(?:#.*)?$/.exec(found.url ?? '')?.[1] ?? 0), url: found.url ?? '', created: false, adopted: found })
+    if (pass.existing !== undefined) return { pass, signal: joined, adopted: adopt(pass.existing) }
+    const found = await findResultPull(claim, joined)
+    return { pass, signal: joined, adopted: found === undefined ? undefined : adopt(found) }
+  }
+
+  // Pull requests newest first; a result is younger than its issue's first claim, so a few pages do.
+  const findResultPull = async (claim: ClaimHandle, signal: AbortSignal): Promise<FoundResult | undefined> => {
+    const ref = parseRepo(claim.repo)
+    let page: number | undefined = 1
+    while (page !== undefined && page <= 5) {
+      const res = await client.request('GET /repos/{owner}/{repo}/pulls', { ...ref, state: 'all', sort: 'created', direction: 'desc', per_page: 100, page }, { scope: claim.scope, signal })
+      const found = resultInPulls(res.data as PullData[], claim.issue, claim.trusted)
+      if (found !== undefined) return found
+      page = nextPage(res.link)
+    }
+    return undefined
+  }
+
   const openPullRequest = async (claim: ClaimHandle, pr: PullRequestInit): Promise<Published> => {
     const ref = parseRepo(claim.repo)
     const scope = claim.scope
@@ -159,21 +197,24 @@ export function createPublisher (init: PublisherInit): Publisher {
       ? ''
       : `\n\n<details><summary>Agent log (excerpt)</summary>\n\n\`\`\`text\n${client.redact(truncateTail(pr.log, maxLog)).replace(/```/g, '`​``')}\n\`\`\`\n</details>`
     const body = `Closes #${claim.issue}\n\n${pr.summary}${logPart}\n\n<!-- bzzz:result ${JSON.stringify({ task: `#${claim.issue}`, node: claim.node, claim: claim.claimId, attempt: claim.attempt })} -->\n`
+    const step = await beginStep(claim, pr.signal)
+    if (step.adopted !== undefined) return step.adopted
+    const signal = step.signal
     const find = async (): Promise<Published | undefined> => {
-      const res = await client.request('GET /repos/{owner}/{repo}/pulls', { ...ref, head, state: 'all', per_page: 10 }, { scope, signal: pr.signal })
+      const res = await client.request('GET /repos/{owner}/{repo}/pulls', { ...ref, head, state: 'all', per_page: 10 }, { scope, signal })
       const found = (res.data as PullData[]).find((p) => p.head.label === head || p.head.ref === pr.branch)
       return found === undefined ? undefined : { number: found.number, url: found.html_url, created: false }
     }
-    await claim.fence({ signal: pr.signal })
     return await createOnce<Published>({
-      signal: pr.signal,
+      sleep: wait,
+      signal,
       settleMs,
       // GitHub refuses a second pull request for the same head and base with 422.
       exists: (err) => err.status === 422 && /already exists/i.test(err.detail ?? ''),
       create: async () => {
         const res = await client.request('POST /repos/{owner}/{repo}/pulls', {
           ...ref, title: pr.title, head, base: pr.base ?? pr.fork.defaultBranch, body, maintainer_can_modify: true
-        }, { scope, signal: pr.signal })
+        }, { scope, signal })
         const d = res.data as PullData
         return { number: d.number, url: d.html_url, created: true }
       },
@@ -198,19 +239,21 @@ export function createPublisher (init: PublisherInit): Publisher {
     const ref = parseRepo(claim.repo)
     const scope = claim.scope
     const marker = `<!-- bzzz:followup ${JSON.stringify({ task: `#${claim.issue}`, key: issue.key.slice(0, 200) })} -->`
-    await claim.fence({ signal: issue.signal })
+    const pass = await claim.publishStep({ ...(issue.signal !== undefined ? { signal: issue.signal } : {}) })
+    const signal = issue.signal === undefined ? pass.signal : AbortSignal.any([pass.signal, issue.signal])
     return await createOnce<Published>({
-      signal: issue.signal,
+      sleep: wait,
+      signal,
       settleMs,
       create: async () => {
         const res = await client.request('POST /repos/{owner}/{repo}/issues', {
           ...ref, title: issue.title, body: `${issue.body}\n\nFollow-up of #${claim.issue}.\n\n${marker}\n`
-        }, { scope, signal: issue.signal })
+        }, { scope, signal })
         return { number: Number(res.data.number), url: res.data.html_url, created: true }
       },
       find: async () => {
-        const login = await client.login({ signal: issue.signal })
-        const res = await client.request('GET /repos/{owner}/{repo}/issues', { ...ref, creator: login, state: 'all', sort: 'created', direction: 'desc', per_page: 100 }, { scope, signal: issue.signal })
+        const login = await client.login({ signal })
+        const res = await client.request('GET /repos/{owner}/{repo}/issues', { ...ref, creator: login, state: 'all', sort: 'created', direction: 'desc', per_page: 100 }, { scope, signal })
         const found = res.data.find((i) => i.body?.includes(marker) === true)
         return found === undefined ? undefined : { number: found.number, url: found.html_url, created: false }
       }
@@ -239,15 +282,18 @@ export function createPublisher (init: PublisherInit): Publisher {
       marker,
       ''
     ].join('\n')
-    await claim.fence({ signal: report.signal })
+    const step = await beginStep(claim, report.signal)
+    if (step.adopted !== undefined) return step.adopted
+    const signal = step.signal
     return await createOnce<Published>({
-      signal: report.signal,
+      sleep: wait,
+      signal,
       settleMs,
       create: async () => {
-        const res = await client.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...ref, issue_number: claim.issue, body }, { scope, signal: report.signal })
+        const res = await client.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...ref, issue_number: claim.issue, body }, { scope, signal })
         return { number: Number(res.data.id), url: res.data.html_url, created: true }
       },
-      find: async () => await findMarkedComment(claim.repo, claim.issue, marker, scope, report.signal)
+      find: async () => await findMarkedComment(claim.repo, claim.issue, marker, scope, signal)
     })
   }
 

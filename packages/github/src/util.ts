@@ -40,8 +40,11 @@ export async function createOnce<T> (opts: {
   attempts?: number
   exists?: (err: GitHubRequestError) => boolean
   signal?: AbortSignal | undefined
+  /** How to wait (tests inject a virtual clock). Default: real time. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
 }): Promise<T> {
   const attempts = opts.attempts ?? 3
+  const wait = opts.sleep ?? sleep
   for (let i = 1; ; i++) {
     try {
       return await opts.create()
@@ -49,11 +52,11 @@ export async function createOnce<T> (opts: {
       if (!(err instanceof GitHubRequestError)) throw err
       const exists = opts.exists?.(err) ?? false
       if (!err.ambiguous && !exists) throw err
-      if (!exists) await sleep(opts.settleMs, opts.signal)
+      if (!exists) await wait(opts.settleMs, opts.signal)
       const found = await opts.find()
       if (found !== undefined) return found
       if (i >= attempts) throw err
-      await sleep(Math.min(500 * i * i, 5000), opts.signal)
+      await wait(Math.min(500 * i * i, 5000), opts.signal)
     }
   }
 }

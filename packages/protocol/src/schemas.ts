@@ -57,7 +57,9 @@ export const CapabilitiesMessage = Type.Object({
   versions: Type.Optional(Type.Record(Type.String({ maxLength: 256 }), Type.String({ maxLength: 256 }))),
   slots_free: Type.Optional(Type.Integer({ minimum: 0, maximum: 1024 })),
   slots_total: Type.Optional(Type.Integer({ minimum: 0, maximum: 1024 })),
-  name: Type.Optional(Type.String({ maxLength: 256 }))
+  name: Type.Optional(Type.String({ maxLength: 256 })),
+  /** The peer's GitHub login: claim markers by the mesh's logins are the only ones that count. */
+  github_login: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$', maxLength: 39 }))
 })
 export type CapabilitiesMessage = Static<typeof CapabilitiesMessage>
 
@@ -92,7 +94,11 @@ export const TaskClaimMessage = Type.Object({
   lease_expires: Type.Optional(Timestamp),
   attempt: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
   claim_id: Type.Optional(Type.Integer({ minimum: 0 })),
-  state: Type.Optional(Type.Union([Type.Literal('claimed'), Type.Literal('running'), Type.Literal('released')]))
+  state: Type.Optional(Type.Union([Type.Literal('claimed'), Type.Literal('running'), Type.Literal('released')])),
+  /** The GitHub claim comment this claim breaks: its holder was held dead by the mesh. */
+  breaks: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** Why a `released` claim ended (`broken`, `expired`, `held`, `completed`, `withdrawn`, …). */
+  reason: Type.Optional(Type.String({ minLength: 1, maxLength: 64 }))
 })
 export type TaskClaimMessage = Static<typeof TaskClaimMessage>
 

@@ -1,0 +1,6 @@
+export { createScriptedModelServer } from './server.js'
+export type { ModelApi, RecordedRequest, ScriptedModelServer, ScriptedModelServerInit } from './server.js'
+export { findWorkingDirectory, pickReply, shellWrite, ScriptToolUnavailableError } from './script.js'
+export type { ModelScript, Reply, RequestView, ScriptAction, TextReply, ToolCallReply } from './script.js'
+export { canUseNetworkNamespaces, inLoopbackNamespace, loopbackEnv, withLoopbackNamespace } from './netns.js'
+export type { LoopbackBridge, WrappedCommand } from './netns.js'

@@ -1,0 +1,260 @@
+/**
+ * The life of one claim handle as an explicit state machine: named states and pure transitions.
+ * No I/O and no clock here: claimer.ts sends the requests, reads the clocks and feeds what came
+ * back as events; the model-based test drives the same functions against a model of GitHub.
+ *
+ *   posting ──post_answered──► deciding ──read──► holding ──complete_answered──► finished
+ *      │  └─post_ambiguous─► searching ─post_found─┘   │ │
+ *      │                        └─(not found)─► lost   │ └─read / edit_answered / tick─► lost
+ *      └─abort─► lost (orphan)                         └─release─► released
+ *
+ * Times: `serverNow`, `createdAt`, `updatedAt` are the server's (ms); `at`, `sentAt`,
+ * `confirmedAt` are this process's monotonic clock (ms). The argument is in docs/github.md.
+ */
+import {
+  decide, holderValid, landedLate, parseClaimMarker, renewalWasLate,
+  type Claim, type ClaimComment, type ClaimMarker
+} from './claim.js'
+
+export interface MachineConfig {
+  node: string
+  /** The random id in this handle's markers. */
+  nonce: string
+  leaseMs: number
+  /** The list lag the protocol assumes (a claim waits this long before its decision read). */
+  settleMs: number
+  /** How long past its lease another node's claim still counts. */
+  graceMs: number
+  /** The holder stops when less than this remains of its lease; a publishing step lasts at most this. */
+  marginMs: number
+  /** Logins whose markers count; undefined: everybody's (tests only). */
+  trusted: readonly string[] | undefined
+  /** The claim this one breaks (its holder is dead), if any. */
+  breaks: number | undefined
+}
+
+export type LostReason =
+  | 'held' // another live claim is lower
+  | 'completed' // the issue is finished (a terminal claim)
+  | 'expired' // own lease ran out (or a renewal landed late)
+  | 'withdrawn' // released by its holder
+  | 'superseded' // own marker was changed by someone else
+  | 'deleted' // own comment is gone
+  | 'broken' // a higher claim broke this one (the mesh held its holder dead)
+  | 'unanswered' // the POST got no answer and was not found
+  | 'aborted' // the caller gave up before a decision
+
+/** The own claim comment as the server last confirmed it. */
+export interface OwnComment {
+  id: number
+  createdAt: number
+  updatedAt: number
+  /** `updated_at` as the server wrote it (a renewal names it in `renews`). */
+  updatedAtText: string
+  /** Local time taken BEFORE the request that confirmed this version was sent. */
+  confirmedAt: number
+}
+
+export type HandleState =
+  | { name: 'posting', tries: number }
+  | { name: 'searching', tries: number }
+  | { name: 'deciding', own: OwnComment }
+  | {
+    name: 'holding'
+    own: OwnComment
+    attempt: number
+    /** Server time before which no fence of this claim passes. */
+    publishFrom: number
+    /** A terminal edit was sent: the comment may be terminal now, so it is never deleted. */
+    terminalSent: boolean
+  }
+  | { name: 'finished', own: OwnComment, state: 'done' | 'failed' }
+  | {
+    name: 'lost'
+    reason: LostReason
+    own: OwnComment | undefined
+    /** Delete the own comment (never a terminal one). */
+    withdraw: boolean
+    /** A POST may have been applied unseen: look for the nonce later and delete what is found. */
+    orphan: boolean
+    winner: Claim | undefined
+    /** Server time before which claiming again is pointless (the winner's lease end), if known. */
+    retryAt: number | undefined
+  }
+  | { name: 'released', own: OwnComment | undefined, withdraw: boolean }
+
+export type HandleEvent =
+  | { type: 'post_answered', comment: ClaimComment, sentAt: number }
+  | { type: 'post_ambiguous' }
+  | { type: 'post_found', comment: ClaimComment | undefined, sentAt: number }
+  /** A complete read of the issue's comments: `serverNow` from its answer, `at` the local time it came back. */
+  | { type: 'read', comments: readonly ClaimComment[], serverNow: number, at: number }
+  | { type: 'edit_answered', comment: ClaimComment, sentAt: number, terminal: boolean }
+  | { type: 'edit_sent', terminal: boolean }
+  | { type: 'edit_gone' }
+  /** The local clock, checked before an edit or a publishing step. */
+  | { type: 'tick', at: number }
+  | { type: 'release' }
+  | { type: 'abort' }
+
+export const initialState: HandleState = { name: 'posting', tries: 1 }
+
+/** POSTs of one claim at most (a POST unanswered and not found is sent again, with the same nonce). */
+export const MAX_POSTS = 3
+
+/** Server rounds `updated_at` and `Date` to the second. */
+const ROUNDING_MS = 1000
+
+function ownOf (c: ClaimComment, confirmedAt: number): OwnComment {
+  return { id: c.id, createdAt: Date.parse(c.created_at), updatedAt: Date.parse(c.updated_at), updatedAtText: c.updated_at, confirmedAt }
+}
+
+/**
+ * A lost claim is deleted when it lost a race (`held`, `completed`) or its caller gave up
+ * (`aborted`): otherwise it would count until its lease ends. An expired or broken one is left
+ * (it no longer counts, and it keeps the attempt count); a terminal one is never deleted.
+ */
+function lost (reason: LostReason, own: OwnComment | undefined, extra: Partial<Extract<HandleState, { name: 'lost' }>> = {}): HandleState {
+  const withdraw = own !== undefined && (reason === 'held' || reason === 'completed' || reason === 'aborted')
+  return { name: 'lost', reason, own, withdraw, orphan: false, winner: undefined, retryAt: undefined, ...extra }
+}
+
+/** The state is final: nothing more will happen to the claim. */
+export function isFinal (s: HandleState): boolean {
+  return s.name === 'lost' || s.name === 'released' || s.name === 'finished'
+}
+
+/** Server time up to which the own lease is valid, by local elapsed time (an overestimate of elapsed server time). */
+export function localServerEstimate (own: OwnComment, at: number): number {
+  return own.updatedAt + (at - own.confirmedAt) + ROUNDING_MS
+}
+
+/** The marker this handle writes. `serverNowEstimate` dates `lease_expires` (for people and `task_claim`). */
+export function markerFor (cfg: MachineConfig, s: HandleState, state: ClaimMarker['state'], serverNowEstimate: number, attempt: number, resultUrl?: string): ClaimMarker {
+  const own = 'own' in s ? s.own : undefined
+  return {
+    v: 1,
+    node: cfg.node,
+    lease_ms: cfg.leaseMs,
+    lease_expires: new Date(serverNowEstimate + cfg.leaseMs).toISOString(),
+    attempt,
+    state,
+    nonce: cfg.nonce,
+    ...(resultUrl !== undefined ? { result_url: resultUrl } : {}),
+    ...(cfg.breaks !== undefined ? { breaks: cfg.breaks } : {}),
+    ...(own !== undefined && s.name !== 'deciding' && s.name !== 'posting' ? { renews: own.updatedAtText } : {})
+  }
+}
+
+/** Ids of comments that carry this handle's nonce but are not its claim: POSTs applied unseen. */
+export function orphansIn (comments: readonly ClaimComment[], nonce: string, ownId: number | undefined): number[] {
+  return comments.filter((c) => c.id !== ownId && parseClaimMarker(c.body)?.nonce === nonce).map((c) => c.id)
+}
+
+/**
+ * Judges a read of the issue's claims for the holder (the decision read and every fence):
+ * the own claim must be present and unchanged, not broken, not landed late, the lowest live
+ * claim, and valid with `marginMs` to spare both by the server's clock and by local elapsed time.
+ */
+function judge (cfg: MachineConfig, own: OwnComment, comments: readonly ClaimComment[], serverNow: number, at: number, first: boolean): HandleState | { ok: true, listed: Claim, nextAttempt: number } {
+  // The decision read always counts the own comment (lag cannot hide it); a fence must find it,
+  // unless it is so new that the list may not show it yet.
+  const present = comments.some((c) => c.id === own.id)
+  if (!present && !first && serverNow >= own.createdAt + cfg.settleMs + ROUNDING_MS) return lost('deleted', own, { withdraw: false })
+  const ownComment: ClaimComment | undefined = present ? undefined : { id: own.id, body: undefined, created_at: new Date(own.createdAt).toISOString(), updated_at: own.updatedAtText }
+  // Other comments with this nonce are this handle's own unseen POSTs, deleted as they are found.
+  const others = comments.filter((c) => c.id === own.id || parseClaimMarker(c.body)?.nonce !== cfg.nonce)
+  const d = decide({ comments: others, serverNow, graceMs: cfg.graceMs, trustedClaimants: cfg.trusted })
+  const listed = d.claims.find((c) => c.id === own.id)
+  if (listed === undefined && ownComment === undefined) return lost('superseded', own, { withdraw: false })
+  if (listed !== undefined && (listed.marker.nonce !== cfg.nonce || listed.marker.node !== cfg.node)) return lost('superseded', own, { withdraw: false })
+  if (listed !== undefined && listed.marker.state !== 'claimed') return lost('completed', own, { withdraw: false })
+  if (d.broken.has(own.id)) return lost('broken', own)
+  const w = d.winner
+  if (w !== undefined && w.id < own.id) {
+    return lost(w.marker.state === 'claimed' ? 'held' : 'completed', own, {
+      winner: w,
+      retryAt: w.marker.state === 'claimed' ? w.updatedAt + w.marker.lease_ms + cfg.graceMs : Number.POSITIVE_INFINITY
+    })
+  }
+  // A finished issue stays finished, whoever finished it.
+  const done = d.live.find((c) => c.id !== own.id && c.marker.state !== 'claimed')
+  if (done !== undefined) return lost('completed', own, { winner: done, retryAt: Number.POSITIVE_INFINITY })
+  if (listed !== undefined && landedLate(listed)) return lost('expired', own)
+  const updatedAt = Math.max(own.updatedAt, listed?.updatedAt ?? 0)
+  const marker = listed?.marker ?? { state: 'claimed' as const, lease_ms: cfg.leaseMs }
+  if (!holderValid({ updatedAt, marker: marker as ClaimMarker }, serverNow + ROUNDING_MS, cfg.marginMs)) return lost('expired', own)
+  // No revival: the lease by local elapsed time since the last confirmed write must not have run out.
+  if (!holderValid({ updatedAt: own.updatedAt, marker: marker as ClaimMarker }, localServerEstimate(own, at), 0)) return lost('expired', own)
+  return { ok: true, listed: listed ?? { id: own.id, author: '', marker: marker as ClaimMarker, createdAt: own.createdAt, updatedAt }, nextAttempt: d.nextAttempt }
+}
+
+/** The one transition function. Events that do not apply to a state leave it unchanged. */
+export function step (cfg: MachineConfig, s: HandleState, e: HandleEvent, attemptHint = 1): HandleState {
+  switch (e.type) {
+    case 'abort':
+      if (s.name === 'posting' || s.name === 'searching') return lost('aborted', undefined, { orphan: true })
+      if (s.name === 'deciding') return lost('aborted', s.own)
+      if (s.name === 'holding') return lost('aborted', s.own, { withdraw: !s.terminalSent })
+      return s
+    case 'release':
+      if (s.name === 'posting' || s.name === 'searching') return { name: 'released', own: undefined, withdraw: false }
+      if (s.name === 'deciding') return { name: 'released', own: s.own, withdraw: true }
+      if (s.name === 'holding') return { name: 'released', own: s.own, withdraw: !s.terminalSent }
+      return s
+    case 'post_answered':
+      if (s.name !== 'posting' && s.name !== 'searching') return s
+      return { name: 'deciding', own: ownOf(e.comment, e.sentAt) }
+    case 'post_ambiguous':
+      return s.name === 'posting' ? { name: 'searching', tries: s.tries } : s
+    case 'post_found':
+      if (s.name !== 'searching') return s
+      if (e.comment !== undefined) return { name: 'deciding', own: ownOf(e.comment, e.sentAt) }
+      // Not found: not applied, or applied but not yet listed (a sweep deletes it if it shows up).
+      return s.tries < MAX_POSTS ? { name: 'posting', tries: s.tries + 1 } : lost('unanswered', undefined, { orphan: true })
+    case 'read': {
+      if (s.name !== 'deciding' && s.name !== 'holding') return s
+      const attempt = s.name === 'holding' ? s.attempt : attemptHint
+      const j = judge(cfg, s.own, e.comments, e.serverNow, e.at, s.name === 'deciding')
+      if (!('ok' in j)) return s.name === 'holding' && s.terminalSent && j.name === 'lost' ? { ...j, withdraw: false } : j
+      if (s.name === 'holding') return s
+      return {
+        name: 'holding',
+        own: s.own,
+        attempt: Math.max(attempt, j.nextAttempt),
+        // No fence passes before the claim + list lag (any earlier holder's fence can see it) +
+        // margin (that holder's last step has ended) + list lag (what it published is listed).
+        // This is what a break needs; applied to every claim, it also covers a claim deleted by
+        // someone else while its holder was in a step.
+        publishFrom: s.own.createdAt + 2 * cfg.settleMs + cfg.marginMs + ROUNDING_MS,
+        terminalSent: false
+      }
+    }
+    case 'tick':
+      if (s.name !== 'holding') return s
+      if (!holderValid({ updatedAt: s.own.updatedAt, marker: { state: 'claimed', lease_ms: cfg.leaseMs } as ClaimMarker }, localServerEstimate(s.own, e.at), 0)) {
+        return lost('expired', s.own)
+      }
+      return s
+    case 'edit_sent':
+      return s.name === 'holding' && e.terminal ? { ...s, terminalSent: true } : s
+    case 'edit_gone':
+      if (s.name !== 'holding') return s
+      return lost('deleted', s.own, { withdraw: false })
+    case 'edit_answered': {
+      if (s.name !== 'holding') return s
+      const m = parseClaimMarker(e.comment.body)
+      const next = ownOf(e.comment, e.sentAt)
+      if (m === undefined || m.nonce !== cfg.nonce) return lost('superseded', s.own, { withdraw: false })
+      if (m.state !== 'claimed') return { name: 'finished', own: next, state: m.state }
+      // Applied after the lease ran out: another node may hold the issue now. Never revive.
+      if (renewalWasLate(s.own.updatedAt, next.updatedAt, cfg.leaseMs)) return lost('expired', next)
+      return { ...s, own: next }
+    }
+  }
+}
+
+/** How long (server ms) a holding claim must still wait before publishing; 0 when it may. */
+export function publishWait (s: HandleState, serverNow: number): number {
+  return s.name === 'holding' ? Math.max(0, s.publishFrom - serverNow) : 0
+}
