@@ -13,7 +13,7 @@ import { renderHtml } from './html.js'
 import type { NodeFactory } from './node.js'
 import { createProgressView } from './progress.js'
 import { runScenario } from './runner.js'
-import { applyOverrides, loadScenario, type Overrides } from './scenario.js'
+import { applyOverrides, loadScenario, type Overrides, type Scenario } from './scenario.js'
 import { formatTable } from './table.js'
 
 export const SCENARIO_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'scenarios')
@@ -33,7 +33,7 @@ const int = (what: string, min: number) => (value: string): number => {
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean, columns?: number }
   stderr: NodeJS.WritableStream
-  nodeFactory: (transport: string) => NodeFactory
+  nodeFactory: (scenario: Scenario) => NodeFactory
   signal?: AbortSignal
 }
 
@@ -92,7 +92,7 @@ export async function runCli (argv: readonly string[], io: CliIo): Promise<numbe
     const view = opts.quiet === true ? undefined : createProgressView({ out: io.stdout })
     const { report } = await runScenario({
       scenario,
-      nodeFactory: io.nodeFactory(scenario.transport),
+      nodeFactory: io.nodeFactory(scenario),
       ...(view !== undefined ? { view } : {}),
       ...(io.signal !== undefined ? { signal: io.signal } : {})
     })

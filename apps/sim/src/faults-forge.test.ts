@@ -20,29 +20,30 @@ describe('fault scenarios (short)', () => {
     const r = await run('forge-errors')
     once(r)
     expect(r.faults.find((f) => f.fault === 'forge')?.end).not.toBeNull()
-  }, 90_000)
+  }, 150_000)
 
   it('rate-limit bursts (secondary, then primary)', async () => {
     once(await run('rate-limit'))
-  }, 90_000)
+  }, 150_000)
 
-  // KNOWN BUG, found by this scenario (board, 17:25): with lists lagging longer than the
-  // claim's settle delay, two or three peers each win the same claim and publish twice.
+  // KNOWN BUG, found by this scenario (board, 17:27 and 18:05): with lists lagging longer than
+  // the claim's settle delay, claim v1 let two or three peers win the same claim (duplicate
+  // pull requests); since claim v2, tasks are lost instead (2 of 3 not done in 90 s).
   // `it.fails` keeps the branch green and turns red the day the claim protocol copes.
   it.fails('list lag longer than the claim\'s settle delay', async () => {
     once(await run('list-lag'))
-  }, 90_000)
+  }, 150_000)
 
   it('slow agents', async () => {
     once(await run('slow-agents', { issues: 2 }))
-  }, 90_000)
+  }, 150_000)
 
   it('failing agents: each task ends with exactly one failure report or pull request', async () => {
     const r = await run('failing-agents')
     once(r)
-  }, 90_000)
+  }, 150_000)
 
   it('hanging agents are stopped at their timeout and their tasks end', async () => {
     once(await run('hanging-agents'))
-  }, 90_000)
+  }, 150_000)
 })

@@ -119,7 +119,7 @@ export function memoryNodeFactory (): NodeFactory {
           peer: spec.name,
           ok: checks.length > 0 && bad === undefined,
           entries: checks.reduce((n, c) => n + c.length, 0),
-          ...(bad !== undefined ? { error: `log of ${bad.author.slice(-8)} entry ${bad.error?.seq ?? '?'}: ${bad.error?.code ?? ''} ${bad.error?.message ?? ''}` } : {})
+          ...(bad !== undefined ? { error: `log of ${bad.author.slice(-8)} entry ${bad.error?.seq ?? '?'}: ${bad.error?.code ?? ''} ${bad.error?.message ?? ''}` } : checks.length === 0 ? { error: 'no log to verify' } : {})
         }
       }
     }

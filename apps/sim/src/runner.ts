@@ -62,8 +62,16 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
   const events: SimEvent[] = []
   const progress = emptyProgress()
   const tasks = Array.from({ length: scenario.issues }, (_, i) => taskKey(i + 1))
+  const killAt = kills(scenario.faults)
+  const firstRuns: string[] = []
   const record = (e: SimEvent): void => {
     events.push(e)
+    if (e.kind === 'agent_started' && !firstRuns.includes(e.task)) {
+      // The kill faults: the holder of the n-th task to start dies now.
+      firstRuns.push(e.task)
+      const i = Number(e.peer.slice('peer-'.length))
+      if (killAt.includes(firstRuns.length)) killNode(i, e.task).catch((err: Error) => { note(`kill of ${e.peer} failed: ${err.message}`) })
+    }
     foldProgress(progress, e)
     init.onEvent?.(e)
   }
@@ -91,8 +99,6 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
   let peakRss = process.memoryUsage.rss()
   const rssTimer = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage.rss()) }, 250)
   const random = seededRandom(scenario.seed ^ 0x5eed)
-  const killAt = kills(scenario.faults)
-  const firstRuns: string[] = []
   const killNode = async (i: number, task: string): Promise<void> => {
     const node = nodes[i]
     if (node === undefined || !alive.has(i)) return
@@ -105,28 +111,16 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
 
   try {
     // --- the nodes -----------------------------------------------------------------------------
-    for (let i = 0; i < scenario.peers; i++) {
+    const startPeer = async (i: number, bootstrap: string[]): Promise<void> => {
       signal.throwIfAborted()
       const name = peerName(i)
       const offset = skew.get(i) ?? 0
       if (offset !== 0) record({ t: now(), kind: 'fault_start', fault: 'clock-skew', detail: `${name} clock ${offset > 0 ? '+' : ''}${Math.round(offset / 1000)} s`, peer: name })
       const onRun = (what: { task: string, phase: 'start' } | { task: string, phase: 'end', ok: boolean }): void => {
-        if (what.phase === 'start') {
-          record({ t: now(), kind: 'agent_started', task: what.task, peer: name })
-          if (!firstRuns.includes(what.task)) {
-            firstRuns.push(what.task)
-            if (killAt.includes(firstRuns.length)) killNode(i, what.task).catch((err: Error) => { note(`kill of ${name} failed: ${err.message}`) })
-          }
-        } else {
-          record({ t: now(), kind: 'agent_finished', task: what.task, peer: name, ok: what.ok })
-        }
+        if (what.phase === 'start') record({ t: now(), kind: 'agent_started', task: what.task, peer: name })
+        else record({ t: now(), kind: 'agent_finished', task: what.task, peer: name, ok: what.ok })
       }
       const agent = init.agentFor?.(name, onRun) ?? createScriptedAgent({ peer: name, agent: scenario.agent, seed: scenario.seed, onRun })
-      // Join through peer 0 and up to two other peers already up, drawn from the seed.
-      const up = [...alive]
-      const via = new Set<number>(up.slice(0, 1))
-      for (let k = 0; k < 2 && up.length > 1; k++) via.add(up[1 + Math.floor(random() * (up.length - 1))]!)
-      const bootstrap = [...via].flatMap((j) => nodes[j]?.multiaddrs() ?? [])
       let node: SimNode
       try {
         node = await init.nodeFactory({
@@ -157,7 +151,21 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
       nodes[i] = node
       alive.add(i)
       record({ t: now(), kind: 'peer_up', peer: name })
-      if (scenario.peers > 10 && (i + 1) % 10 === 0) note(`${i + 1}/${scenario.peers} peers up`)
+    }
+    // Peer 0 first; then the others in parallel batches, each joining through peer 0 and up to
+    // two other peers already up, drawn from the seed.
+    await startPeer(0, [])
+    const BATCH = 8
+    for (let from = 1; from < scenario.peers; from += BATCH) {
+      const up = [...alive]
+      const batch = Array.from({ length: Math.min(BATCH, scenario.peers - from) }, (_, k) => from + k)
+      const plans = batch.map((i) => {
+        const via = new Set<number>([0])
+        for (let k = 0; k < 2 && up.length > 1; k++) via.add(up[1 + Math.floor(random() * (up.length - 1))]!)
+        return { i, bootstrap: [...via].flatMap((j) => nodes[j]?.multiaddrs() ?? []) }
+      })
+      await Promise.all(plans.map(async (p) => { await startPeer(p.i, p.bootstrap) }))
+      if (scenario.peers > 10) note(`${alive.size}/${scenario.peers} peers up`)
     }
     note(`${scenario.peers} peers up, ${scenario.issues} issues in ${REPO} (forge ${forge.url})`)
 
@@ -191,7 +199,8 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
     }
 
     // --- until every task is published --------------------------------------------------------
-    const deadline = scenario.durationMs
+    // The duration counts from the moment every peer is up (starting daemons can take a while).
+    const deadline = t0 + scenario.durationMs
     const pubs = (): ForgeFacts['publications'] => {
       const repo = forge.state.repo('sim-org', 'tasks')
       return publications(scenario.issues, [...repo.issues.values()], [...repo.comments.values()])
