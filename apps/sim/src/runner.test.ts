@@ -47,6 +47,10 @@ describe('runScenario (with a stand-in node)', () => {
     expect(report.invariants.find((c) => c.name === 'no token in logs or report')).toMatchObject({ ok: false, detail: 'found in peer-0 log, peer-1 log, peer-2 log' })
   })
 
+  it('refuses a real agent CLI until the executor runs CLIs, naming the option', async () => {
+    await expect(runScenario({ scenario: scenario('', '{ kind: cli, cli: claude }'), nodeFactory: fakeNodeFactory(3) })).rejects.toThrow(/^agent: a real agent CLI \(claude\)/)
+  })
+
   it('tasks still open at the end of the duration are lost, and fail the run', async () => {
     const { report } = await runScenario({
       scenario: parseScenario('name: t\npeers: 2\nissues: 3\nagent: { kind: scripted, workMs: 60000 }\ndurationMs: 1500\n'),

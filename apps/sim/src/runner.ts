@@ -12,7 +12,7 @@ import { createForge, type Forge } from '@bzzz/forge'
 import { parseClaimMarker } from '@bzzz/github'
 import type { AgentAdapter } from '@bzzz/executor'
 import { createScriptedAgent } from './agent.js'
-import { NodeError } from './errors.js'
+import { ArgumentError, NodeError } from './errors.js'
 import type { ForgeFacts, LogCheck, SimEvent } from './events.js'
 import { buildReport, type Report } from './metrics.js'
 import type { NodeEvent, NodeFactory, SimNode } from './node.js'
@@ -52,6 +52,9 @@ const counted = (path: string, status: number): boolean => status !== 304 && !pa
 
 export async function runScenario (init: RunInit): Promise<RunResult> {
   const { scenario } = init
+  if (scenario.agent.kind === 'cli' && init.agentFor === undefined) {
+    throw new ArgumentError('agent', `a real agent CLI (${scenario.agent.cli ?? '?'}) against the scripted model server needs @bzzz/executor's CLI runner, not wired into the sim yet; use scripted`)
+  }
   const signal = init.signal ?? new AbortController().signal
   const started = performance.now()
   const epoch = Date.now()
