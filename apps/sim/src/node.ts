@@ -19,6 +19,8 @@ export interface NodeSpec {
   forgeUrl: string
   login: string
   token: string
+  /** Every peer's login: the only claim markers that count (the operator lists the fleet's accounts). */
+  peerLogins: string[]
   /** Repositories to watch (`owner/name`). */
   repos: string[]
   transport: Transport

@@ -82,6 +82,7 @@ export function memoryNodeFactory (): NodeFactory {
         mesh: { transport: 'memory', meshName: 'sim', denyPeer: (id) => denied.has(id) },
         github: { token: spec.token, baseUrl: spec.forgeUrl, gitBaseUrl: spec.forgeUrl, throttle: { writeMinTimeMs: 0, notificationMinTimeMs: 0 } },
         repos: spec.repos,
+        trustedClaimants: spec.peerLogins,
         now: spec.now,
         executor: agentExecutor(spec.agent, identity, spec.agentTimeoutMs),
         capabilities: staticCapabilities({ installed: ['claude'] }),

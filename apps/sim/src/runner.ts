@@ -132,6 +132,7 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
           forgeUrl: forge.url,
           login: peerLogin(i),
           token: peerToken(i, salt),
+          peerLogins: [...logins],
           repos: [REPO],
           transport: scenario.transport,
           bootstrap,
