@@ -1,5 +1,5 @@
 /** Base class of every error the simulation raises; `code` names the failure. */
-export type SimErrorCode = 'ERR_SIM_SCENARIO' | 'ERR_SIM_NODE' | 'ERR_SIM_TIMEOUT' | 'ERR_SIM_ARGUMENT'
+export type SimErrorCode = 'ERR_SIM_SCENARIO' | 'ERR_SIM_NODE' | 'ERR_SIM_ARGUMENT'
 
 export class SimError extends Error {
   readonly code: SimErrorCode
@@ -45,15 +45,5 @@ export class NodeError extends SimError {
     super('ERR_SIM_NODE', `${peer}: ${message}`, options)
     this.name = 'NodeError'
     this.peer = peer
-  }
-}
-
-/** The run reached its duration before every task ended. */
-export class SimTimeoutError extends SimError {
-  readonly pending: number
-  constructor (pending: number, durationMs: number) {
-    super('ERR_SIM_TIMEOUT', `${pending} task(s) still open after ${durationMs} ms`)
-    this.name = 'SimTimeoutError'
-    this.pending = pending
   }
 }
