@@ -92,7 +92,7 @@ export function memoryNodeFactory (): NodeFactory {
       })
       follow(node, spec)
       await node.start({ signal })
-      for (const addr of spec.bootstrap) await node.mesh.dial(addr, { signal }).catch(() => {})
+      for (const addr of spec.bootstrap) await node.mesh.dial(addr, { signal: AbortSignal.any([signal, AbortSignal.timeout(10_000)]) }).catch(() => {})
     } catch (err) {
       throw new NodeError(spec.name, (err as Error).message, { cause: err })
     }

@@ -47,6 +47,9 @@ export interface RunResult {
   tokenPrefix: string
 }
 
+/** A peer that takes longer than this to start fails the run (it would otherwise hang it). */
+const START_TIMEOUT_MS = 120_000
+
 /** Counted the way @bzzz/github counts: every answered request but 304s and `GET /rate_limit`. */
 const counted = (path: string, status: number): boolean => status !== 304 && !path.startsWith('/rate_limit')
 
@@ -148,7 +151,7 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
             scan.check(`${name} log`, line)
             init.onLogLine?.(name, line)
           }
-        }, { signal })
+        }, { signal: AbortSignal.any([signal, AbortSignal.timeout(START_TIMEOUT_MS)]) })
       } catch (err) {
         throw new NodeError(name, `could not start: ${(err as Error).message}`, { cause: err })
       }
