@@ -48,6 +48,7 @@ export interface GitHubClientInit {
   userAgent?: string
   throttle?: ThrottleInit
   retry?: RetryInit
+  /** Where log lines go (a pino logger fits); without one the client is silent. */
   log?: Partial<Logger>
 }
 
@@ -138,8 +139,8 @@ export async function createGitHubClient (init: GitHubClientInit): Promise<GitHu
   const log: Logger = {
     debug: (m) => { init.log?.debug?.(clean(m)) },
     info: (m) => { init.log?.info?.(clean(m)) },
-    warn: (m) => { (init.log?.warn ?? console.warn)(clean(m)) },
-    error: (m) => { (init.log?.error ?? console.error)(clean(m)) }
+    warn: (m) => { init.log?.warn?.(clean(m)) },
+    error: (m) => { init.log?.error?.(clean(m)) }
   }
   const fmt = (args: unknown[]): string => args.map((a) => a instanceof Error ? `${a.name}: ${a.message}` : typeof a === 'string' ? a : safeJson(a)).join(' ')
 

@@ -158,6 +158,17 @@ describe('a private in-process mesh', () => {
     await sleep(200)
     expect(guarded.getPeers().map(String)).toEqual([friend.peerId.toString()])
   })
+
+  it('refuses the peers denyPeer names while it names them (a live partition)', async () => {
+    const cut = new Set<string>()
+    const a = await make({ denyPeer: (id: string) => cut.has(id) })
+    const b = await make({})
+    cut.add(b.peerId.toString())
+    await expect(b.dial(a.getMultiaddrs()[0]!, { signal: AbortSignal.timeout(3000) })).rejects.toThrow()
+    await expect(a.dial(b.getMultiaddrs()[0]!, { signal: AbortSignal.timeout(3000) })).rejects.toThrow()
+    cut.clear()
+    expect((await b.dial(a.getMultiaddrs()[0]!)).toString()).toBe(a.peerId.toString())
+  })
 })
 
 describe('the mesh API', () => {

@@ -61,6 +61,11 @@ export interface MeshInit extends ConfigInput {
   networkKey?: Uint8Array | string
   /** Peer IDs allowed to connect (this peer is always allowed). Unset: anyone (with the key). */
   allowlist?: Iterable<string | PeerId>
+  /**
+   * Asked on every dial and every incoming connection: `true` refuses that peer, for as long
+   * as it says so (a live partition, as apps/sim makes). Connections already open stay open.
+   */
+  denyPeer?: (peerId: string) => boolean
   /** The local clock, for the skew check. Default `Date.now`. */
   now?: () => number
 }
@@ -140,11 +145,11 @@ function topicMaps (meshName: string): { names: Map<Topic, string>, topics: Map<
   return { names, topics }
 }
 
-function gater (allowlist: Iterable<string | PeerId> | undefined, self: PeerId): ConnectionGater {
-  if (allowlist === undefined) return {}
-  const allowed = new Set<string>([...allowlist].map((p) => p.toString()))
-  allowed.add(self.toString())
-  const deny = (peer: PeerId): boolean => !allowed.has(peer.toString())
+function gater (allowlist: Iterable<string | PeerId> | undefined, self: PeerId, denyPeer?: (peerId: string) => boolean): ConnectionGater {
+  if (allowlist === undefined && denyPeer === undefined) return {}
+  const allowed = allowlist === undefined ? undefined : new Set<string>([...allowlist].map((p) => p.toString()))
+  allowed?.add(self.toString())
+  const deny = (peer: PeerId): boolean => (allowed !== undefined && !allowed.has(peer.toString())) || denyPeer?.(peer.toString()) === true
   return {
     denyDialPeer: deny,
     denyInboundEncryptedConnection: deny,
@@ -265,7 +270,7 @@ function libp2pOptions (cfg: ResolvedConfig, init: MeshInit, privateKey: Private
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     ...(connectionProtector === undefined ? {} : { connectionProtector }),
-    connectionGater: gater(init.allowlist, peerId),
+    connectionGater: gater(init.allowlist, peerId, init.denyPeer),
     connectionManager: {
       maxConnections: cfg.maxConnections,
       dialTimeout: cfg.dialTimeoutMs,

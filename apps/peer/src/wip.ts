@@ -1,0 +1,51 @@
+// Finding earlier work on a task: the branch a previous holder (or a help asker) pushed to its
+// fork. Peers announce it on `meta_discussion` ("wip <fork> <branch>"); a peer that missed the
+// note (it joined later, the note was lost) looks at the upstream's forks on GitHub.
+import type { GitHubClient } from '@bzzz/github'
+import type { WipSource } from './execution.js'
+
+const WIP_NOTE = /^wip ([A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+) (\S+) (\S+)$/
+
+/** The `meta_discussion` body announcing pushed WIP. */
+export function wipNote (wip: WipSource): string {
+  return `wip ${wip.fork} ${wip.branch} ${wip.cloneUrl}`
+}
+
+/** The WIP a note announces, if it is a WIP note. */
+export function parseWipNote (body: string): WipSource | undefined {
+  const m = WIP_NOTE.exec(body.trim())
+  if (m === null) return undefined
+  return { fork: m[1]!, branch: m[2]!, cloneUrl: m[3]! }
+}
+
+/** The branch name a node uses for an issue. */
+export function branchFor (issue: number): string {
+  return `bzzz/issue-${issue}`
+}
+
+interface ForkData { full_name: string, clone_url?: string, owner?: { login?: string } }
+interface BranchData { commit?: { sha?: string } }
+
+/**
+ * Looks through the upstream's forks for the issue's branch. Returns the first fork that has
+ * it (other forks before `ownFork`, whose branch the clone already has).
+ */
+export async function findWipOnForks (client: GitHubClient, repo: string, issue: number, options: { ownFork?: string, scope?: string, signal?: AbortSignal } = {}): Promise<WipSource | undefined> {
+  const [owner, name] = repo.split('/') as [string, string]
+  const branch = branchFor(issue)
+  const res = await client.request('GET /repos/{owner}/{repo}/forks', { owner, repo: name, per_page: 100 }, { scope: options.scope, signal: options.signal })
+  const forks = (res.data as ForkData[]).slice().sort((a, b) =>
+    Number(a.full_name === options.ownFork) - Number(b.full_name === options.ownFork))
+  for (const fork of forks) {
+    const [fo, fr] = fork.full_name.split('/') as [string, string]
+    try {
+      const b = await client.request('GET /repos/{owner}/{repo}/branches/{branch}', { owner: fo, repo: fr, branch }, { scope: options.scope, signal: options.signal })
+      if ((b.data as BranchData).commit?.sha === undefined) continue
+      return { fork: fork.full_name, branch, cloneUrl: fork.clone_url ?? `${client.gitBaseUrl}/${fork.full_name}.git` }
+    } catch (err) {
+      if ((err as { status?: number }).status === 404) continue
+      throw err
+    }
+  }
+  return undefined
+}

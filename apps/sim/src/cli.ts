@@ -1,0 +1,110 @@
+/**
+ * `bzzz-sim` (`pnpm sim` from the repository root): options over a scenario file, a live
+ * progress view, the report as a table, `--json FILE` and `--html FILE`. Exit 0 when every
+ * invariant and goal holds, 1 when one fails (named in the report), 2 on a usage error.
+ */
+import { existsSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
+import { SimError } from './errors.js'
+import { renderHtml } from './html.js'
+import type { NodeFactory } from './node.js'
+import { createProgressView } from './progress.js'
+import { runScenario } from './runner.js'
+import { applyOverrides, loadScenario, type Overrides, type Scenario } from './scenario.js'
+import { formatTable } from './table.js'
+
+export const SCENARIO_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'scenarios')
+
+/** A scenario by name (`peer-killed`: apps/sim/scenarios/peer-killed.yaml) or by path. */
+export function scenarioPath (nameOrPath: string): string {
+  if (nameOrPath.includes('/') || nameOrPath.endsWith('.yaml') || nameOrPath.endsWith('.json')) return nameOrPath
+  return join(SCENARIO_DIR, `${nameOrPath}.yaml`)
+}
+
+const int = (what: string, min: number) => (value: string): number => {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${what} must be an integer >= ${min}`)
+  return n
+}
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean, columns?: number }
+  stderr: NodeJS.WritableStream
+  nodeFactory: (scenario: Scenario) => NodeFactory
+  signal?: AbortSignal
+}
+
+interface Options {
+  scenario: string
+  peers?: number
+  issues?: number
+  transport?: 'memory' | 'tcp' | 'netns'
+  agent?: 'scripted' | 'cli'
+  seed?: number
+  duration?: number
+  json?: string
+  html?: string
+  quiet?: boolean
+}
+
+export async function runCli (argv: readonly string[], io: CliIo): Promise<number> {
+  const program = new Command('bzzz-sim')
+    .description('A whole Bzzz mesh on one machine against a local GitHub, with faults and a report')
+    .option('-s, --scenario <name|file>', 'a scenario in apps/sim/scenarios (by name) or a YAML/JSON file', 'default')
+    .option('-p, --peers <n>', 'number of peers', int('peers', 1))
+    .option('-i, --issues <n>', 'number of labelled issues', int('issues', 0))
+    .addOption(new Option('-t, --transport <kind>', 'memory: one process; tcp: a daemon process per peer; netns: a network namespace per peer').choices(['memory', 'tcp', 'netns']))
+    .addOption(new Option('-a, --agent <kind>', 'scripted, or a real agent CLI against the scripted model server').choices(['scripted', 'cli']))
+    .option('--seed <n>', 'seed: the same seed replays the same faults and agent fates', int('seed', 0))
+    .option('-d, --duration <seconds>', 'stop after this long, whatever is left (left tasks are lost)', int('duration', 1))
+    .option('--json <file>', 'write the report as JSON')
+    .option('--html <file>', 'write the report as one self-contained HTML page')
+    .option('-q, --quiet', 'no live progress')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+  let opts: Options
+  try {
+    program.parse([...argv], { from: 'user' })
+    opts = program.opts<Options>()
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2
+    throw err
+  }
+  try {
+    const file = scenarioPath(opts.scenario)
+    if (!existsSync(file)) {
+      io.stderr.write(`bzzz-sim: no scenario ${opts.scenario} (${file})\n`)
+      return 2
+    }
+    const overrides: Overrides = {
+      ...(opts.peers !== undefined ? { peers: opts.peers } : {}),
+      ...(opts.issues !== undefined ? { issues: opts.issues } : {}),
+      ...(opts.transport !== undefined ? { transport: opts.transport } : {}),
+      ...(opts.agent !== undefined ? { agent: opts.agent } : {}),
+      ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+      ...(opts.duration !== undefined ? { durationMs: opts.duration * 1000 } : {})
+    }
+    const scenario = applyOverrides(await loadScenario(file, io.signal !== undefined ? { signal: io.signal } : {}), overrides)
+    io.stdout.write(`bzzz-sim: ${scenario.name}: ${scenario.peers} peers (${scenario.transport}), ${scenario.issues} issues, ${scenario.agent.kind} agent, seed ${scenario.seed}\n`)
+    const view = opts.quiet === true ? undefined : createProgressView({ out: io.stdout })
+    const { report } = await runScenario({
+      scenario,
+      nodeFactory: io.nodeFactory(scenario),
+      ...(view !== undefined ? { view } : {}),
+      ...(io.signal !== undefined ? { signal: io.signal } : {})
+    })
+    io.stdout.write(`\n${formatTable(report)}\n`)
+    if (opts.json !== undefined) await writeFile(opts.json, `${JSON.stringify(report, null, 2)}\n`)
+    if (opts.html !== undefined) await writeFile(opts.html, renderHtml(report))
+    return report.ok ? 0 : 1
+  } catch (err) {
+    if (err instanceof SimError) {
+      io.stderr.write(`bzzz-sim: ${err.message}\n`)
+      return 2
+    }
+    throw err
+  }
+}

@@ -1,0 +1,286 @@
+/**
+ * One run of a scenario: the forge with a seeded repository, N nodes from the factory (the
+ * daemon's assembly), the faults on their schedule, until every task is published or the
+ * duration ends; then the logs verified, the forge read, and the report built.
+ */
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { createForge, type Forge } from '@bzzz/forge'
+import { parseClaimMarker } from '@bzzz/github'
+import type { AgentAdapter } from '@bzzz/executor'
+import { createScriptedAgent } from './agent.js'
+import { ArgumentError, NodeError } from './errors.js'
+import type { ForgeFacts, LogCheck, SimEvent } from './events.js'
+import { buildReport, type Report } from './metrics.js'
+import type { NodeEvent, NodeFactory, SimNode } from './node.js'
+import { emptyProgress, foldProgress, summarise, type ProgressView } from './progress.js'
+import { seededRandom } from './random.js'
+import type { Scenario } from './scenario.js'
+import { kills, schedule, standing } from './schedule.js'
+import { createSecretScan } from './secrets.js'
+import { claimsPosted, forgeSeed, ineligibleIssues, peerLogin, peerName, peerToken, publications, REPO, taskKey } from './world.js'
+
+export interface RunInit {
+  scenario: Scenario
+  nodeFactory: NodeFactory
+  /** The agent for a peer; default the scripted agent the scenario describes. */
+  agentFor?: (peer: string, onRun: Parameters<typeof createScriptedAgent>[0]['onRun']) => AgentAdapter
+  signal?: AbortSignal
+  view?: ProgressView
+  /** Each event as it is recorded. */
+  onEvent?: (e: SimEvent) => void
+  /** Each line a node logs. */
+  onLogLine?: (peer: string, line: string) => void
+  /** How long to watch the requests of the idle mesh once every task ended (default 3 s). */
+  idleWindowMs?: number
+  /** How long to wait once every task ended, for a duplicate in flight to show (default 1 s). */
+  quietMs?: number
+}
+
+export interface RunResult {
+  report: Report
+  events: SimEvent[]
+  /** What was found with a token in it (log names); the report is scanned by the caller once written. */
+  tokenPrefix: string
+}
+
+/** A peer that takes longer than this to start fails the run (it would otherwise hang it). */
+const START_TIMEOUT_MS = 120_000
+
+/** Counted the way @bzzz/github counts: every answered request but 304s and `GET /rate_limit`. */
+const counted = (path: string, status: number): boolean => status !== 304 && !path.startsWith('/rate_limit')
+
+export async function runScenario (init: RunInit): Promise<RunResult> {
+  const { scenario } = init
+  if (scenario.agent.kind === 'cli' && init.agentFor === undefined) {
+    throw new ArgumentError('agent', `a real agent CLI (${scenario.agent.cli ?? '?'}) against the scripted model server needs @bzzz/executor's CLI runner, not wired into the sim yet; use scripted`)
+  }
+  const signal = init.signal ?? new AbortController().signal
+  const started = performance.now()
+  const epoch = Date.now()
+  const now = (): number => Math.round(performance.now() - started)
+  const salt = randomBytes(6).toString('hex')
+  const tokenPrefix = `sim${salt}`
+  const scan = createSecretScan(tokenPrefix)
+  const events: SimEvent[] = []
+  const progress = emptyProgress()
+  const tasks = Array.from({ length: scenario.issues }, (_, i) => taskKey(i + 1))
+  const killAt = kills(scenario.faults)
+  const firstRuns: string[] = []
+  const record = (e: SimEvent): void => {
+    events.push(e)
+    if (e.kind === 'agent_started' && !firstRuns.includes(e.task)) {
+      // The kill faults: the holder of the n-th task to start dies now.
+      firstRuns.push(e.task)
+      const i = Number(e.peer.slice('peer-'.length))
+      if (killAt.includes(firstRuns.length)) killNode(i, e.task).catch((err: Error) => { note(`kill of ${e.peer} failed: ${err.message}`) })
+    }
+    foldProgress(progress, e)
+    init.onEvent?.(e)
+  }
+  const note = (text: string): void => { init.view?.note(text, now()) }
+
+  const { listLagMs, skew } = standing(scenario.faults)
+  const forge: Forge = await createForge({
+    port: 0,
+    seed: forgeSeed(scenario.peers, scenario.issues, salt),
+    random: { seed: scenario.seed },
+    ...(scenario.forge.secondaryRetryAfterS !== undefined ? { rateLimit: { secondaryRetryAfterS: scenario.forge.secondaryRetryAfterS } } : {}),
+    ...(listLagMs !== undefined ? { faults: { listLagMs } } : {})
+  })
+  const logins = new Set(Array.from({ length: scenario.peers }, (_, i) => peerLogin(i)))
+  let idleCount: { from: number, n: number } | undefined
+  forge.events.on('request', (r) => {
+    if (idleCount !== undefined && r.login !== null && logins.has(r.login) && counted(r.path, r.status)) idleCount.n++
+  })
+  if (listLagMs !== undefined) record({ t: now(), kind: 'fault_start', fault: 'list-lag', detail: `lists ${listLagMs} ms behind` })
+
+  const dataRoot = await mkdtemp(join(tmpdir(), 'bzzz-sim-'))
+  const nodes: Array<SimNode | undefined> = []
+  const alive = new Set<number>()
+  const timers: NodeJS.Timeout[] = []
+  let peakRss = process.memoryUsage.rss()
+  const rssTimer = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage.rss()) }, 250)
+  const random = seededRandom(scenario.seed ^ 0x5eed)
+  const killNode = async (i: number, task: string): Promise<void> => {
+    const node = nodes[i]
+    if (node === undefined || !alive.has(i)) return
+    alive.delete(i)
+    record({ t: now(), kind: 'fault_start', fault: 'kill', detail: `${node.name} holding ${task}`, peer: node.name, task })
+    note(`${node.name} killed while running ${task}`)
+    await node.kill()
+    record({ t: now(), kind: 'peer_down', peer: node.name, how: 'killed' })
+  }
+
+  try {
+    // --- the nodes -----------------------------------------------------------------------------
+    const startPeer = async (i: number, bootstrap: string[]): Promise<void> => {
+      signal.throwIfAborted()
+      const name = peerName(i)
+      const offset = skew.get(i) ?? 0
+      if (offset !== 0) record({ t: now(), kind: 'fault_start', fault: 'clock-skew', detail: `${name} clock ${offset > 0 ? '+' : ''}${Math.round(offset / 1000)} s`, peer: name })
+      const onRun = (what: { task: string, phase: 'start' } | { task: string, phase: 'end', ok: boolean }): void => {
+        if (what.phase === 'start') record({ t: now(), kind: 'agent_started', task: what.task, peer: name })
+        else record({ t: now(), kind: 'agent_finished', task: what.task, peer: name, ok: what.ok })
+      }
+      const agent = init.agentFor?.(name, onRun) ?? createScriptedAgent({ peer: name, agent: scenario.agent, seed: scenario.seed, onRun })
+      let node: SimNode
+      try {
+        node = await init.nodeFactory({
+          name,
+          index: i,
+          forgeUrl: forge.url,
+          login: peerLogin(i),
+          token: peerToken(i, salt),
+          peerLogins: [...logins],
+          repos: [REPO],
+          transport: scenario.transport,
+          bootstrap,
+          lease: scenario.lease,
+          timings: scenario.timings,
+          slots: scenario.slots,
+          agent,
+          agentTimeoutMs: scenario.agent.timeoutMs,
+          now: () => Date.now() + offset,
+          dataDir: join(dataRoot, name),
+          report: (e: NodeEvent) => { record({ ...e, t: now() } as SimEvent) },
+          logLine: (line) => {
+            scan.check(`${name} log`, line)
+            init.onLogLine?.(name, line)
+          }
+        }, { signal: AbortSignal.any([signal, AbortSignal.timeout(START_TIMEOUT_MS)]) })
+      } catch (err) {
+        throw new NodeError(name, `could not start: ${(err as Error).message}`, { cause: err })
+      }
+      nodes[i] = node
+      alive.add(i)
+      record({ t: now(), kind: 'peer_up', peer: name })
+    }
+    // Peer 0 first; then the others in parallel batches, each joining through peer 0 and up to
+    // two other peers already up, drawn from the seed.
+    await startPeer(0, [])
+    const BATCH = 8
+    for (let from = 1; from < scenario.peers; from += BATCH) {
+      const up = [...alive]
+      const batch = Array.from({ length: Math.min(BATCH, scenario.peers - from) }, (_, k) => from + k)
+      const plans = batch.map((i) => {
+        const via = new Set<number>([0])
+        for (let k = 0; k < 2 && up.length > 1; k++) via.add(up[1 + Math.floor(random() * (up.length - 1))]!)
+        return { i, bootstrap: [...via].flatMap((j) => nodes[j]?.multiaddrs() ?? []) }
+      })
+      await Promise.all(plans.map(async (p) => { await startPeer(p.i, p.bootstrap) }))
+      if (scenario.peers > 10) note(`${alive.size}/${scenario.peers} peers up`)
+    }
+    note(`${scenario.peers} peers up, ${scenario.issues} issues in ${REPO} (forge ${forge.url})`)
+
+    // --- the faults ----------------------------------------------------------------------------
+    const t0 = now()
+    for (const action of schedule(scenario.faults, scenario.peers)) {
+      timers.push(setTimeout(() => {
+        const mark = (): void => {
+          if (action.phase === 'start') record({ t: now(), kind: 'fault_start', fault: action.fault, detail: action.detail })
+          else record({ t: now(), kind: 'fault_end', fault: action.fault, detail: action.detail })
+          note(`${action.phase === 'start' ? 'fault' : 'healed'}: ${action.detail}`)
+        }
+        switch (action.kind) {
+          case 'forge-faults': forge.setFaults(action.faults); mark(); break
+          case 'rate-limit-burst': if (action.phase === 'start') forge.burstRateLimit(action.limit, action.durationMs); mark(); break
+          case 'partition': {
+            mark()
+            const [a, b] = action.groups
+            const ids = (xs: number[]): string[] => xs.flatMap((j) => (nodes[j] === undefined ? [] : [nodes[j].peerId]))
+            for (const [mine, theirs] of [[a, b], [b, a]] as const) {
+              for (const j of mine) {
+                if (!alive.has(j)) continue
+                const op = action.phase === 'start' ? nodes[j]!.partition(ids(theirs)) : nodes[j]!.heal()
+                op.catch((err: Error) => { note(`${peerName(j)}: partition: ${err.message}`) })
+              }
+            }
+            break
+          }
+        }
+      }, Math.max(0, t0 + action.atMs - now())))
+    }
+
+    // --- until every task is published --------------------------------------------------------
+    // The duration counts from the moment every peer is up (starting daemons can take a while).
+    const deadline = t0 + scenario.durationMs
+    const pubs = (): ForgeFacts['publications'] => {
+      const repo = forge.state.repo('sim-org', 'tasks')
+      return publications(scenario.issues, [...repo.issues.values()], [...repo.comments.values()])
+    }
+    const allPublished = (): boolean => Object.values(pubs()).every((p) => p.pulls + p.issues + p.reports > 0)
+    while (now() < deadline && !signal.aborted) {
+      init.view?.update(summarise(progress, scenario.issues), now())
+      if (allPublished()) break
+      await sleep(250, undefined, { signal }).catch(() => {})
+    }
+    init.view?.update(summarise(progress, scenario.issues), now())
+    const finished = now()
+    if (!signal.aborted) await sleep(init.quietMs ?? 1000)
+    // The idle mesh: requests per repository per hour while nothing is left to do.
+    const idleMs = init.idleWindowMs ?? 3000
+    let idlePerRepoPerHour: number | undefined
+    if (!signal.aborted && idleMs > 0 && allPublished()) {
+      idleCount = { from: now(), n: 0 }
+      await sleep(idleMs)
+      idlePerRepoPerHour = (idleCount.n / ((now() - idleCount.from) / 3_600_000))
+      idleCount = undefined
+    }
+
+    // --- logs, forge, report -------------------------------------------------------------------
+    for (const t of timers) clearTimeout(t)
+    const logs: LogCheck[] = []
+    const verifySignal = AbortSignal.timeout(30_000)
+    const liveNodes = [...alive].map((i) => nodes[i]!)
+    for (let k = 0; k < liveNodes.length; k += 8) {
+      logs.push(...await Promise.all(liveNodes.slice(k, k + 8).map(async (n) => await n.verifyLogs({ signal: verifySignal }).catch((err: Error): LogCheck => ({ peer: n.name, ok: false, entries: 0, error: err.message })))))
+    }
+    const perTaskScope: Record<string, number> = {}
+    let total = 0
+    for (const n of nodes) {
+      if (n === undefined) continue
+      const c = n.requestCounts()
+      total += c.total
+      for (const [scope, v] of Object.entries(c.scopes)) if (scope.startsWith('task:')) perTaskScope[scope] = (perTaskScope[scope] ?? 0) + v
+    }
+    // When each claim comment was posted: the forge's records say, for every peer alike.
+    if (!events.some((e) => e.kind === 'claim_posted')) {
+      const comments = [...forge.state.repo('sim-org', 'tasks').comments.values()]
+      events.push(...claimsPosted(comments, epoch, (body) => parseClaimMarker(body) !== undefined))
+    }
+    const repoRec = forge.state.repo('sim-org', 'tasks')
+    const ineligible = ineligibleIssues(scenario.issues).map((issue) => {
+      const onIt = [...repoRec.comments.values()].filter((c) => c.issueNumber === issue && c.author.startsWith('bzzz-')).length
+      const about = [...repoRec.issues.values()].filter((i) => i.pull !== null && (i.body ?? '').includes(`"task":"#${issue}"`)).length
+      return { issue, touched: onIt + about }
+    })
+    const build = (): Report => buildReport({
+      scenario,
+      events,
+      facts: { tasks, publications: pubs(), ineligible, requests: { total, perTaskScope, idlePerRepoPerHour } },
+      logs,
+      peakRssMb: Math.max(peakRss, process.memoryUsage.rss()) / 1024 / 1024,
+      wallMs: finished,
+      secretsFound: scan.found()
+    })
+    let report = build()
+    // The report itself (and the HTML page made from it) must not hold a token either.
+    const before = scan.found().length
+    scan.check('report', JSON.stringify(report))
+    if (scan.found().length > before) report = build()
+    return { report, events, tokenPrefix }
+  } finally {
+    clearInterval(rssTimer)
+    for (const t of timers) clearTimeout(t)
+    const stopSignal = AbortSignal.timeout(30_000)
+    await Promise.all([...alive].map(async (i) => { await nodes[i]!.stop({ signal: stopSignal }).catch(() => {}) }))
+    for (const i of alive) record({ t: now(), kind: 'peer_down', peer: peerName(i), how: 'stopped' })
+    init.view?.end()
+    await forge.close()
+    await rm(dataRoot, { recursive: true, force: true })
+  }
+}
