@@ -45,7 +45,7 @@ export interface WorkRequest {
 
 export type WorkEnd =
   | { end: 'lost', reason: 'held' | 'completed' | 'expired' | 'unanswered', winner: string | undefined, retryAfterMs: number | undefined }
-  | { end: 'published', type: 'pull_request' | 'failure', url: string }
+  | { end: 'published', type: 'pull_request' | 'issue' | 'failure', url: string }
   | { end: 'released', reason: string }
   | { end: 'delegated', to: string }
   | { end: 'crashed' }
@@ -83,8 +83,8 @@ export async function runWork (ctx: WorkerContext, req: WorkRequest): Promise<Wo
     return { end: 'released', reason }
   }
   // One result per issue: a result another peer already published is adopted, not repeated.
-  const finish = async (published: { url: string, adopted?: { state: 'done' | 'failed', url: string | undefined } }, type: 'pull_request' | 'failure', reason?: string): Promise<WorkEnd> => {
-    const state = published.adopted?.state ?? (type === 'pull_request' ? 'done' : 'failed')
+  const finish = async (published: { url: string, adopted?: { state: 'done' | 'failed', url: string | undefined } }, type: 'pull_request' | 'issue' | 'failure', reason?: string): Promise<WorkEnd> => {
+    const state = published.adopted?.state ?? (type === 'failure' ? 'failed' : 'done')
     const url = published.adopted?.url ?? published.url
     await claim.complete(state, url, { signal: req.signal })
     const resultType = published.adopted !== undefined ? (state === 'done' ? 'pull_request' : 'failure') : type
