@@ -478,7 +478,8 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
   const warm = (): boolean => startedAt !== undefined && now() - startedAt >= timings.warmUpMs
 
   const claimSome = (): void => {
-    if (!canClaim(lifecycle) || executor === undefined || !warm()) return
+    if (!canClaim(lifecycle) || executor === undefined) return
+    const warmedUp = warm()
     const t = now()
     for (const task of ledger.tasks(t)) {
       if (active.size >= slots) return
@@ -491,7 +492,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
         }
         continue
       }
-      if (!task.claimable) continue
+      if (!task.claimable || !warmedUp) continue
       const plan = ledger.claimPlan(task.key, nodeId, t)
       if (!plan.shouldClaim) continue
       // The mesh holds the holder dead while its lease runs: break its claim rather than wait out the lease.
