@@ -314,6 +314,8 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     const before = lifecycle.phase
     const { state, actions } = lifecycleStep(lifecycle, event)
     lifecycle = state
+    // A drain with no work passes through `draining` within one step: say so all the same.
+    if (event.type === 'drain' && before === 'running' && state.phase === 'stopping') emit('state', { phase: 'draining' })
     if (state.phase !== before) emit('state', { phase: state.phase })
     for (const action of actions) perform(action)
   }
