@@ -22,21 +22,29 @@ describe('help and delegation', () => {
   it('an Ollama-only peer hands the task to a claude-capable peer, which finishes it from the WIP; one pull request', async () => {
     forge = await testForge(['ollama', 'claude'], [{ title: 'Needs a strong model', body: 'Write solution.md', author: 'maintainer', labels: ['bzzz'] }])
     const f = forge
-    const asker = await testNode({ name: 'ollama', forge: f, capabilities: { models: ['llama3'] }, executor: { needs: 'claude', offers: ['llama3'] } })
-    // The helper warms up later, so that the Ollama-only peer is the one that claims first.
+    const asker = await testNode({
+      name: 'ollama',
+      forge: f,
+      capabilities: { models: ['llama3'] },
+      executor: { needs: 'claude', offers: ['llama3'] },
+      extra: { timings: { ...FAST_TIMINGS, helpTimeoutMs: 30_000 } }
+    })
     const helper = await testNode({
       name: 'claude',
       forge: f,
       capabilities: { installed: ['claude'] },
-      executor: { offers: ['claude'], steps: [{ file: 'notes-{issue}.md', content: 'never written: the WIP has it\n' }, { file: 'solution.md', content: 'done\n' }] },
-      extra: { timings: { ...FAST_TIMINGS, warmUpMs: 60_000 } }
+      executor: { offers: ['claude'], steps: [{ file: 'notes-{issue}.md', content: 'never written: the WIP has it\n' }, { file: 'solution.md', content: 'done\n' }] }
     })
     nodes = [asker, helper]
     const help: Array<NodeEvents['task:help'][0] & { at: string }> = []
     for (const n of nodes) n.on('task:help', (e) => { help.push({ ...e, at: n.name! }) })
     const progress: string[] = []
     helper.on('task:progress', ({ event }) => { progress.push(event.text) })
-    for (const n of nodes) await n.start()
+    // The Ollama-only peer is alone at first: it claims the task, and its agent asks for claude.
+    await asker.start()
+    await waitFor('a request for help', () => help.some((h) => h.role === 'asked'), 60_000)
+    // The claude-capable peer joins; it hears the request (peers replay their task messages to a newcomer).
+    await helper.start()
     await connectAll(nodes)
     const key = `${REPO}#1`
     await waitFor('done', () => nodes.every((n) => n.tasks().find((t) => t.key === key)?.status === 'done'), 60_000)

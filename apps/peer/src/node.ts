@@ -416,9 +416,14 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     const message = capabilities.toMessage(now())
     await publish('capabilities', githubLogin !== undefined ? { ...message, github_login: githubLogin } : message)
   }
+  let lastFree: number | undefined
   const updateSlots = (): void => {
-    capabilities.setSlots(Math.max(0, slots - active.size), slots)
+    const free = Math.max(0, slots - active.size)
+    capabilities.setSlots(free, slots)
     if (lifecycle.phase === 'running') capabilities.setStatus(active.size > 0 ? 'busy' : 'idle')
+    // Tell the mesh at once that a slot was taken or freed: the others rank claimers by free slots.
+    if (lastFree !== undefined && free !== lastFree && mesh.isStarted() && !crashed) sendPresence().catch((err) => { fault('presence', err) })
+    lastFree = free
   }
 
   // --- work -------------------------------------------------------------------------------------
