@@ -251,7 +251,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
   const log = createSignedLog({ privateKey: mesh.privateKey, store, clock: now })
   const replicator: LogReplicator = createLogReplicator({ components: mesh.libp2p, store })
   let githubLogin: string | undefined
-  const claimer: Claimer = createClaimer({
+  const newClaimer = (): Claimer => createClaimer({
     client,
     node: nodeId,
     // The claim markers that count: those of the mesh's peers (their signed capabilities name
@@ -440,7 +440,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
   const workerContext: WorkerContext = {
     nodeId,
     client,
-    claimer,
+    claimer: newClaimer,
     publisher,
     executor: executor ?? { run: async () => ({ kind: 'stopped', wipPushed: false }) },
     logger,

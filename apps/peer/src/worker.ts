@@ -15,7 +15,11 @@ import { branchFor, findWipOnForks, wipNote } from './wip.js'
 export interface WorkerContext {
   nodeId: string
   client: GitHubClient
-  claimer: Claimer
+  /**
+   * A claimer for one attempt. A claimer remembers a lost claim until the winner's lease could
+   * end; the node's ledger knows better (a release, a delegation), so each attempt gets a fresh one.
+   */
+  claimer: () => Claimer
   publisher: Publisher
   executor: TaskExecutor
   logger: Logger
@@ -59,7 +63,7 @@ export function parseTaskKey (key: string): { repo: string, issue: number } {
 export async function runWork (ctx: WorkerContext, req: WorkRequest): Promise<WorkEnd> {
   const { key, repo, issue } = req
   const log = ctx.logger.child({ task: key })
-  const outcome = await ctx.claimer.claim(repo, issue, { attempt: req.attempt, signal: req.signal, ...(req.breaks !== undefined ? { breaks: req.breaks } : {}) })
+  const outcome = await ctx.claimer().claim(repo, issue, { attempt: req.attempt, signal: req.signal, ...(req.breaks !== undefined ? { breaks: req.breaks } : {}) })
   if (outcome.outcome === 'lost') {
     log.debug({ reason: outcome.reason, winner: outcome.winner?.node }, 'claim lost')
     return { end: 'lost', reason: outcome.reason, winner: outcome.winner?.node, retryAfterMs: outcome.retryAfterMs }
