@@ -52,7 +52,13 @@ export const ConfigSchema = Type.Object({
   }, { additionalProperties: false })),
   agent: Type.Optional(Type.Object({
     /** `scripted` (a stand-in that writes one file), or an agent CLI / Ollama once @bzzz/executor is wired. */
-    kind: Type.Optional(Type.Union([Type.Literal('scripted'), Type.Literal('none')])),
+    kind: Type.Optional(Type.Union(['scripted', 'none', 'claude', 'codex', 'gemini', 'opencode', 'ollama', 'command'].map((k) => Type.Literal(k)))),
+    /** `command` agent: `[file, ...args]` with `{prompt}`, `{cwd}`, `{model}` placeholders. */
+    command: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 4096 }), { minItems: 1 })),
+    /** Model for the agent where the task names none. */
+    model: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    /** Run the agent in a bubblewrap sandbox (only the workspace writable). */
+    sandbox: Type.Optional(Type.Boolean()),
     /** Tasks worked on at once. */
     slots: Type.Optional(Type.Integer({ minimum: 0, maximum: 64 })),
     /** Capabilities offered to peers asking for help (agent CLIs, models). */
@@ -118,7 +124,10 @@ export interface Config {
   }
   http: { host: string, port: number, enabled: boolean }
   agent: {
-    kind: 'scripted' | 'none'
+    kind: 'scripted' | 'none' | 'claude' | 'codex' | 'gemini' | 'opencode' | 'ollama' | 'command'
+    command: string[] | undefined
+    model: string | undefined
+    sandbox: boolean
     slots: number
     offers: string[]
     escalate: string | undefined

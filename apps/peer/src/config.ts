@@ -56,7 +56,10 @@ export function withDefaults (file: ConfigFile, env: NodeJS.ProcessEnv = process
     },
     http: { host: file.http?.host ?? '127.0.0.1', port: file.http?.port ?? 7701, enabled: file.http?.enabled ?? true },
     agent: {
-      kind: file.agent?.kind ?? 'scripted',
+      kind: (file.agent?.kind ?? 'scripted') as Config['agent']['kind'],
+      command: file.agent?.command,
+      model: file.agent?.model,
+      sandbox: file.agent?.sandbox ?? false,
       slots: file.agent?.slots ?? 1,
       offers: file.agent?.offers ?? [],
       escalate: file.agent?.escalate,

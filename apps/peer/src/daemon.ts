@@ -11,6 +11,7 @@ import { ForgeUnreachableError, PortInUseError } from './errors.js'
 import type { TaskExecutor } from './execution.js'
 import { startHttp, type HttpServer } from './http.js'
 import { createNode, type BzzzNode, type NodeInit } from './node.js'
+import { createAgentExecutor } from './agent-executor.js'
 import { createScriptedExecutor } from './scripted-executor.js'
 import { ensureHttpToken, readSecretFile, resolveGitHubToken } from './secrets.js'
 import { submitTask } from './submit.js'
@@ -72,9 +73,25 @@ export async function nodeFromConfig (config: Config, logger: Logger, options: {
   })
   const login = await checkForge(client, config.github.apiUrl)
   const identity = { name: config.git.name ?? login, email: config.git.email ?? `${login}@users.noreply.github.com` }
-  let executor: TaskExecutor | undefined = config.agent.kind === 'scripted'
-    ? createScriptedExecutor({ identity, ...(config.agent.steps !== undefined ? { steps: config.agent.steps } : {}), offers: config.agent.offers })
-    : undefined
+  let executor: TaskExecutor | undefined
+  if (config.agent.kind === 'scripted') {
+    executor = createScriptedExecutor({ identity, ...(config.agent.steps !== undefined ? { steps: config.agent.steps } : {}), offers: config.agent.offers })
+  } else if (config.agent.kind !== 'none') {
+    const { createAgentAdapter, createCommandAdapter } = await import('@bzzz/executor')
+    const agent = config.agent.kind === 'command'
+      ? createCommandAdapter({ command: config.agent.command ?? ['false'], format: 'jsonl' })
+      : config.agent.kind === 'ollama'
+        ? createAgentAdapter('ollama', { ...(config.capabilities.ollamaHost !== undefined ? { host: config.capabilities.ollamaHost } : {}), ...(config.agent.model !== undefined ? { model: config.agent.model } : {}) })
+        : createAgentAdapter(config.agent.kind)
+    executor = createAgentExecutor({
+      dataDir: config.dataDir,
+      agent,
+      identity,
+      sandbox: config.agent.sandbox ? 'bwrap' : 'none',
+      ...(config.agent.model !== undefined ? { model: config.agent.model } : {}),
+      offers: config.agent.offers.length > 0 ? config.agent.offers : [config.agent.kind]
+    })
+  }
   if (executor !== undefined && config.agent.escalate !== undefined) executor = withEscalation(executor, config.agent.escalate)
   const t = config.timings
   const node = await createNode({

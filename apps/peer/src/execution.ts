@@ -46,7 +46,7 @@ export type TaskOutcome =
   /** The agent needs something this node lacks; WIP (if any) is pushed to `work.branch`. */
   | { kind: 'help', capability: string, reason: string }
   /** The executor published the result itself (pull request or failure report). */
-  | { kind: 'published', type: 'pull_request' | 'failure', url: string, reason?: string }
+  | { kind: 'published', type: 'pull_request' | 'issue' | 'failure', url: string, reason?: string }
   /** Stopped by `signal`; WIP (if any) is pushed. */
   | { kind: 'stopped', wipPushed: boolean }
 

@@ -50,5 +50,5 @@ describe('createNode', () => {
     expect(status.phase).toBe('running')
     expect(status.repos).toEqual([REPO])
     expect(nodes.flatMap((n) => n.status().watching)).toEqual([REPO])
-  })
+  }, 120_000)
 })

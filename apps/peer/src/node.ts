@@ -19,6 +19,8 @@ import {
 import { pino, type Logger } from 'pino'
 import { detectedCapabilities, type CapabilitySource, type CapabilitySourceFactory } from './capabilities.js'
 import { NODE_EVENT_NAMES, type NodeEvents } from './events.js'
+import type { AgentAdapter } from '@bzzz/executor'
+import { createAgentExecutor, type AgentExecutorInit } from './agent-executor.js'
 import type { TaskExecutor, WipSource } from './execution.js'
 import { createHelpDesk, type HelpDesk } from './help.js'
 import { INITIAL_LIFECYCLE, canClaim, lifecycleStep, type LifecycleAction, type LifecycleEvent, type LifecyclePhase, type LifecycleState } from './lifecycle.js'
@@ -109,8 +111,12 @@ export interface NodeInit {
   store?: 'memory' | 'sqlite' | (LogStore & LedgerStore & { close?: () => void })
   /** The clock (ms since the epoch). Default `Date.now`. */
   now?: () => number
-  /** Runs the agent on claimed tasks. Without one the node takes no tasks (it still watches, relays and logs). */
+  /** Runs the agent on claimed tasks. Without one (and without `agent`) the node takes no tasks (it still watches, relays and logs). */
   executor?: TaskExecutor
+  /** An agent adapter from @bzzz/executor (claude, codex, gemini, opencode, ollama, command): run through `createExecutor`. */
+  agent?: AgentAdapter
+  /** Options of that executor (identity, limits, sandbox, model, endpoint, …). */
+  agentOptions?: Partial<Omit<AgentExecutorInit, 'agent'>>
   /** Default: the machine's detected capabilities. */
   capabilities?: CapabilitySourceFactory
   /** Tasks worked on at once. Default 1. */
@@ -245,7 +251,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
   const log = createSignedLog({ privateKey: mesh.privateKey, store, clock: now })
   const replicator: LogReplicator = createLogReplicator({ components: mesh.libp2p, store })
   let githubLogin: string | undefined
-  const claimer: Claimer = createClaimer({
+  const newClaimer = (): Claimer => createClaimer({
     client,
     node: nodeId,
     // The claim markers that count: those of the mesh's peers (their signed capabilities name
@@ -262,6 +268,10 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
   const publisher: Publisher = createPublisher({ client, forkPollMs: timings.forkPollMs, settleMs: timings.settleMs })
   const capabilities: CapabilitySource = (init.capabilities ?? detectedCapabilities({ name: init.name ?? '' }))(nodeId)
   const workRoot = join(init.dataDir ?? tmpdir(), init.dataDir !== undefined ? 'work' : `bzzz-work-${nodeId.slice(-8)}`)
+  const agentExecutor = init.executor === undefined && init.agent !== undefined
+    ? createAgentExecutor({ dataDir: workRoot, ...init.agentOptions, agent: init.agent })
+    : undefined
+  const executor: TaskExecutor | undefined = init.executor ?? agentExecutor
 
   const emitter = new EventEmitter<NodeEvents>()
   const emit = <K extends keyof NodeEvents>(event: K, ...args: NodeEvents[K]): void => {
@@ -304,6 +314,8 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     const before = lifecycle.phase
     const { state, actions } = lifecycleStep(lifecycle, event)
     lifecycle = state
+    // A drain with no work passes through `draining` within one step: say so all the same.
+    if (event.type === 'drain' && before === 'running' && state.phase === 'stopping') emit('state', { phase: 'draining' })
     if (state.phase !== before) emit('state', { phase: state.phase })
     for (const action of actions) perform(action)
   }
@@ -404,9 +416,14 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     const message = capabilities.toMessage(now())
     await publish('capabilities', githubLogin !== undefined ? { ...message, github_login: githubLogin } : message)
   }
+  let lastFree: number | undefined
   const updateSlots = (): void => {
-    capabilities.setSlots(Math.max(0, slots - active.size), slots)
+    const free = Math.max(0, slots - active.size)
+    capabilities.setSlots(free, slots)
     if (lifecycle.phase === 'running') capabilities.setStatus(active.size > 0 ? 'busy' : 'idle')
+    // Tell the mesh at once that a slot was taken or freed: the others rank claimers by free slots.
+    if (lastFree !== undefined && free !== lastFree && mesh.isStarted() && !crashed) sendPresence().catch((err) => { fault('presence', err) })
+    lastFree = free
   }
 
   // --- work -------------------------------------------------------------------------------------
@@ -416,16 +433,16 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     now,
     publish,
     emit,
-    offers: () => (init.executor?.offers ?? []),
+    offers: () => (executor?.offers ?? []),
     hasFreeSlot: () => canClaim(lifecycle) && active.size < slots,
     pollMs: Math.min(250, timings.tickMs)
   })
   const workerContext: WorkerContext = {
     nodeId,
     client,
-    claimer,
+    claimer: newClaimer,
     publisher,
-    executor: init.executor ?? { run: async () => ({ kind: 'stopped', wipPushed: false }) },
+    executor: executor ?? { run: async () => ({ kind: 'stopped', wipPushed: false }) },
     logger,
     workRoot,
     now,
@@ -468,7 +485,8 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
   const warm = (): boolean => startedAt !== undefined && now() - startedAt >= timings.warmUpMs
 
   const claimSome = (): void => {
-    if (!canClaim(lifecycle) || init.executor === undefined || !warm()) return
+    if (!canClaim(lifecycle) || executor === undefined) return
+    const warmedUp = warm()
     const t = now()
     for (const task of ledger.tasks(t)) {
       if (active.size >= slots) return
@@ -481,7 +499,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
         }
         continue
       }
-      if (!task.claimable) continue
+      if (!task.claimable || !warmedUp) continue
       const plan = ledger.claimPlan(task.key, nodeId, t)
       if (!plan.shouldClaim) continue
       // The mesh holds the holder dead while its lease runs: break its claim rather than wait out the lease.
@@ -561,6 +579,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     watchers.clear()
     if (!crashed) await sendPresence().catch(() => {})
     await capabilities.stop().catch(() => {})
+    await agentExecutor?.close().catch(() => {})
     await replicator.stop().catch(() => {})
     await mesh.stop().catch(() => {})
     store.close?.()

@@ -57,7 +57,7 @@ describe('takeover', () => {
     // The new holder found the first part on the crashed holder's branch and did not write it again.
     expect(progress.some((p) => p.node === taker && p.event.text.startsWith('a-1.md is already there'))).toBe(true)
     console.log(JSON.stringify({ metric: 'in_process_takeover_ms', lease_ms: 8000, ms: tookMs }))
-  })
+  }, 120_000)
 
   it('a drained holder pushes its WIP and releases; another node finishes from it', async () => {
     const { f, progress } = await mesh()
@@ -80,5 +80,5 @@ describe('takeover', () => {
     expect((await pullRequests(f)).length).toBe(1)
     if (!progress.some((p) => p.node !== holder.nodeId && p.event.text.startsWith('a-1.md is already there'))) console.log(JSON.stringify(progress))
     expect(progress.some((p) => p.node !== holder.nodeId && p.event.text.startsWith('a-1.md is already there'))).toBe(true)
-  })
+  }, 120_000)
 })

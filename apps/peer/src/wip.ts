@@ -24,24 +24,29 @@ export function branchFor (issue: number): string {
 }
 
 interface ForkData { full_name: string, clone_url?: string, owner?: { login?: string } }
-interface BranchData { commit?: { sha?: string } }
+interface BranchData { name: string, commit?: { sha?: string } }
+
+/** Whether a branch holds work on `issue`: this app's `bzzz/issue-N`, or @bzzz/executor's `bzzz/N-<node>`. */
+export function isTaskBranch (branch: string, issue: number): boolean {
+  return branch === branchFor(issue) || new RegExp(`^bzzz/${issue}-[A-Za-z0-9]+$`).test(branch)
+}
 
 /**
- * Looks through the upstream's forks for the issue's branch. Returns the first fork that has
- * it (other forks before `ownFork`, whose branch the clone already has).
+ * Looks through the upstream's forks for a branch of the issue. Returns the first fork that
+ * has one (other forks before `ownFork`, whose branch the clone already has).
  */
 export async function findWipOnForks (client: GitHubClient, repo: string, issue: number, options: { ownFork?: string, scope?: string, signal?: AbortSignal } = {}): Promise<WipSource | undefined> {
   const [owner, name] = repo.split('/') as [string, string]
-  const branch = branchFor(issue)
   const res = await client.request('GET /repos/{owner}/{repo}/forks', { owner, repo: name, per_page: 100 }, { scope: options.scope, signal: options.signal })
   const forks = (res.data as ForkData[]).slice().sort((a, b) =>
     Number(a.full_name === options.ownFork) - Number(b.full_name === options.ownFork))
   for (const fork of forks) {
     const [fo, fr] = fork.full_name.split('/') as [string, string]
     try {
-      const b = await client.request('GET /repos/{owner}/{repo}/branches/{branch}', { owner: fo, repo: fr, branch }, { scope: options.scope, signal: options.signal })
-      if ((b.data as BranchData).commit?.sha === undefined) continue
-      return { fork: fork.full_name, branch, cloneUrl: fork.clone_url ?? `${client.gitBaseUrl}/${fork.full_name}.git` }
+      const b = await client.request('GET /repos/{owner}/{repo}/branches', { owner: fo, repo: fr, per_page: 100 }, { scope: options.scope, signal: options.signal })
+      const found = (b.data as BranchData[]).find((x) => isTaskBranch(x.name, issue))
+      if (found === undefined) continue
+      return { fork: fork.full_name, branch: found.name, cloneUrl: fork.clone_url ?? `${client.gitBaseUrl}/${fork.full_name}.git` }
     } catch (err) {
       if ((err as { status?: number }).status === 404) continue
       throw err

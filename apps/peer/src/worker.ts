@@ -15,7 +15,11 @@ import { branchFor, findWipOnForks, wipNote } from './wip.js'
 export interface WorkerContext {
   nodeId: string
   client: GitHubClient
-  claimer: Claimer
+  /**
+   * A claimer for one attempt. A claimer remembers a lost claim until the winner's lease could
+   * end; the node's ledger knows better (a release, a delegation), so each attempt gets a fresh one.
+   */
+  claimer: () => Claimer
   publisher: Publisher
   executor: TaskExecutor
   logger: Logger
@@ -45,7 +49,7 @@ export interface WorkRequest {
 
 export type WorkEnd =
   | { end: 'lost', reason: 'held' | 'completed' | 'expired' | 'unanswered', winner: string | undefined, retryAfterMs: number | undefined }
-  | { end: 'published', type: 'pull_request' | 'failure', url: string }
+  | { end: 'published', type: 'pull_request' | 'issue' | 'failure', url: string }
   | { end: 'released', reason: string }
   | { end: 'delegated', to: string }
   | { end: 'crashed' }
@@ -59,7 +63,7 @@ export function parseTaskKey (key: string): { repo: string, issue: number } {
 export async function runWork (ctx: WorkerContext, req: WorkRequest): Promise<WorkEnd> {
   const { key, repo, issue } = req
   const log = ctx.logger.child({ task: key })
-  const outcome = await ctx.claimer.claim(repo, issue, { attempt: req.attempt, signal: req.signal, ...(req.breaks !== undefined ? { breaks: req.breaks } : {}) })
+  const outcome = await ctx.claimer().claim(repo, issue, { attempt: req.attempt, signal: req.signal, ...(req.breaks !== undefined ? { breaks: req.breaks } : {}) })
   if (outcome.outcome === 'lost') {
     log.debug({ reason: outcome.reason, winner: outcome.winner?.node }, 'claim lost')
     return { end: 'lost', reason: outcome.reason, winner: outcome.winner?.node, retryAfterMs: outcome.retryAfterMs }
@@ -83,8 +87,8 @@ export async function runWork (ctx: WorkerContext, req: WorkRequest): Promise<Wo
     return { end: 'released', reason }
   }
   // One result per issue: a result another peer already published is adopted, not repeated.
-  const finish = async (published: { url: string, adopted?: { state: 'done' | 'failed', url: string | undefined } }, type: 'pull_request' | 'failure', reason?: string): Promise<WorkEnd> => {
-    const state = published.adopted?.state ?? (type === 'pull_request' ? 'done' : 'failed')
+  const finish = async (published: { url: string, adopted?: { state: 'done' | 'failed', url: string | undefined } }, type: 'pull_request' | 'issue' | 'failure', reason?: string): Promise<WorkEnd> => {
+    const state = published.adopted?.state ?? (type === 'failure' ? 'failed' : 'done')
     const url = published.adopted?.url ?? published.url
     await claim.complete(state, url, { signal: req.signal })
     const resultType = published.adopted !== undefined ? (state === 'done' ? 'pull_request' : 'failure') : type
