@@ -250,6 +250,13 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
   })
   const log = createSignedLog({ privateKey: mesh.privateKey, store, clock: now })
   const replicator: LogReplicator = createLogReplicator({ components: mesh.libp2p, store })
+  // An author caught signing two entries at one position: its messages no longer count, now
+  // and after a restart (the evidence is kept in the store).
+  for (const e of store.equivocations?.() ?? []) ledger.markEquivocating(e.author)
+  replicator.addEventListener('equivocation', (event) => {
+    ledger.markEquivocating(event.detail.author)
+    logger.warn({ event: 'log:equivocation', author: event.detail.author, seq: event.detail.seq }, 'an author signed two entries at one position; its messages are ignored')
+  })
   let githubLogin: string | undefined
   const newClaimer = (): Claimer => createClaimer({
     client,
