@@ -123,6 +123,11 @@ for (const name of NAMES) {
     mesh.subscribe(topic, (message) => { record(peer, message).catch((err: Error) => { say(`${name}: ${err.message}`) }) })
   }
   mesh.addEventListener('peer:leave', (evt) => { peer.ledger.peerLeft(evt.detail.toString(), Date.now()) })
+  // An author that signed two entries at one seq (the evidence is in the store): tell the operator, discount it.
+  peer.replicator.addEventListener('equivocation', (evt) => {
+    say(`${name}: ${evt.detail.author.slice(-8)} equivocated at entry ${evt.detail.seq}`)
+    peer.ledger.markEquivocating(evt.detail.author)
+  })
   await mesh.start()
   await peer.replicator.start()
   peers.push(peer)

@@ -263,3 +263,45 @@ export async function serveHttpBackend (req: IncomingMessage, res: ServerRespons
     req.pipe(child.stdin)
   })
 }
+
+/** One file a pull request changes (what `GET …/pulls/{n}/files` lists). */
+export interface ChangedFile {
+  filename: string
+  status: 'added' | 'removed' | 'modified'
+  /** The blob of the file at the head (at the base, for a removed file). */
+  sha: string
+  additions: number
+  deletions: number
+}
+
+/**
+ * The files changed from the merge base of `base` and `head` to `head` (GitHub's three-dot
+ * comparison), in path order. Renames appear as a removal and an addition.
+ */
+export async function diffFiles (path: string, base: string, head: string): Promise<ChangedFile[]> {
+  const range = `${base}...${head}`
+  const raw = (await git(['diff', '--raw', '--no-abbrev', '--no-renames', '-z', range], { cwd: path })).stdout.split('\0')
+  const files = new Map<string, ChangedFile>()
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const m = /^:\d+ \d+ ([0-9a-f]+) ([0-9a-f]+) ([A-Z])/.exec(raw[i] ?? '')
+    const filename = raw[i + 1] ?? ''
+    if (m == null) continue
+    const status = m[3] === 'A' ? 'added' : m[3] === 'D' ? 'removed' : 'modified'
+    files.set(filename, { filename, status, sha: (status === 'removed' ? m[1] : m[2]) ?? '', additions: 0, deletions: 0 })
+  }
+  const numstat = (await git(['diff', '--numstat', '--no-renames', '-z', range], { cwd: path })).stdout.split('\0')
+  for (const line of numstat) {
+    const m = /^(\d+|-)\t(\d+|-)\t(.*)$/s.exec(line)
+    const f = m?.[3] != null ? files.get(m[3]) : undefined
+    if (f == null || m == null) continue
+    f.additions = m[1] === '-' ? 0 : Number(m[1])
+    f.deletions = m[2] === '-' ? 0 : Number(m[2])
+  }
+  return [...files.values()].sort((a, b) => (a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0))
+}
+
+/** The commits reachable from `head` but not from `base`, oldest first, at most `max`. */
+export async function commitsBetween (path: string, base: string, head: string, max = 250): Promise<string[]> {
+  const out = (await git(['rev-list', '--reverse', '--topo-order', `${base}..${head}`], { cwd: path })).stdout.split('\n').filter((l) => l !== '')
+  return out.slice(0, max)
+}

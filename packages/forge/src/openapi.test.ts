@@ -187,7 +187,14 @@ describe('responses match GitHub\'s OpenAPI description', () => {
     const main = (await git(['rev-parse', 'refs/heads/main'], { cwd: path })).stdout.trim()
     const tree = (await git(['rev-parse', `${main}^{tree}`], { cwd: path })).stdout.trim()
     const id = { GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@x', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@x' }
-    const sha = (await git(['commit-tree', tree, '-p', main, '-m', 'pr'], { cwd: path, env: id })).stdout.trim()
+    // The pull request's commit changes README.md, adds new.txt and removes src/a.txt.
+    const blob = (await git(['hash-object', '-w', '--stdin'], { cwd: path, input: '# tasks, changed\nmore\n' })).stdout.trim()
+    const added = (await git(['hash-object', '-w', '--stdin'], { cwd: path, input: 'new\n' })).stdout.trim()
+    const listing = (await git(['ls-tree', tree], { cwd: path })).stdout.split('\n').filter((l) => l !== '' && !l.endsWith('\tsrc'))
+      .map((l) => (l.endsWith('\tREADME.md') ? l.replace(/blob [0-9a-f]{40}/, `blob ${blob}`) : l))
+    const changedTree = (await git(['mktree'], { cwd: path, input: [...listing, `100644 blob ${added}\tnew.txt`].join('\n') + '\n' })).stdout.trim()
+    const sha = (await git(['commit-tree', changedTree, '-p', main, '-m', 'pr'], { cwd: path, env: id })).stdout.trim()
+    void tree
     await check('POST', '/repos/{owner}/{repo}/git/refs', { owner: 'bob', repo: 'tasks' }, 201, { token: 'tok-bob', body: { ref: 'refs/heads/pr', sha } })
     const pr = await check('POST', '/repos/{owner}/{repo}/pulls', R, 201, { token: 'tok-bob', body: { title: 'PR', head: 'bob:pr', base: 'main', body: 'x' } }) as { number: number }
     await check('POST', '/repos/{owner}/{repo}/pulls', R, 422, { token: 'tok-bob', body: { title: 'PR', head: 'bob:pr', base: 'main' } })
@@ -195,8 +202,36 @@ describe('responses match GitHub\'s OpenAPI description', () => {
     await check('GET', '/repos/{owner}/{repo}/pulls/{pull_number}', { ...R, pull_number: pr.number }, 200)
     await check('GET', '/repos/{owner}/{repo}/pulls/{pull_number}', { ...R, pull_number: 1 }, 404)
     await check('PATCH', '/repos/{owner}/{repo}/pulls/{pull_number}', { ...R, pull_number: pr.number }, 200, { token: 'tok-bob', body: { title: 'PR!' } })
+    const files = await check('GET', '/repos/{owner}/{repo}/pulls/{pull_number}/files', { ...R, pull_number: pr.number }, 200) as Array<Record<string, unknown>>
+    expect(files.map((f) => [f.filename, f.status, f.additions, f.deletions, f.changes])).toEqual([
+      ['README.md', 'modified', 2, 1, 3], ['new.txt', 'added', 1, 0, 1], ['src/a.txt', 'removed', 0, 1, 1]
+    ])
+    expect(files[0]?.sha).toBe(blob)
+    const commits = await check('GET', '/repos/{owner}/{repo}/pulls/{pull_number}/commits', { ...R, pull_number: pr.number }, 200) as Array<{ sha: string, parents: Array<{ sha: string }> }>
+    expect(commits.map((c) => c.sha)).toEqual([sha])
+    expect(commits[0]?.parents.map((p) => p.sha)).toEqual([main])
+    await check('GET', '/repos/{owner}/{repo}/pulls/{pull_number}/files', { ...R, pull_number: 9999 }, 404)
     // The pull request as an issue, with its pull_request key.
     await check('GET', '/repos/{owner}/{repo}/issues/{issue_number}', { ...R, issue_number: pr.number }, 200)
+  })
+
+  it('organisations, their members and repositories', async () => {
+    const org = await check('GET', '/orgs/{org}', { org: 'org' }, 200) as { login: string, type: string, public_repos: number }
+    expect(org).toMatchObject({ login: 'org', type: 'Organization' })
+    expect(org.public_repos).toBeGreaterThanOrEqual(1)
+    await check('GET', '/orgs/{org}', { org: 'nope' }, 404)
+    await check('GET', '/orgs/{org}', { org: 'alice' }, 404)
+    const members = await check('GET', '/orgs/{org}/members', { org: 'org' }, 200) as Array<{ login: string }>
+    expect(members.map((m) => m.login).sort()).toEqual(['alice', 'olga'])
+    const admins = await check('GET', '/orgs/{org}/members', { org: 'org' }, 200, { query: '?role=admin' }) as Array<{ login: string }>
+    expect(admins.map((m) => m.login)).toEqual(['olga'])
+    await check('GET', '/orgs/{org}/members/{username}', { org: 'org', username: 'alice' }, 204)
+    await check('GET', '/orgs/{org}/members/{username}', { org: 'org', username: 'bob' }, 404)
+    const repos = await check('GET', '/orgs/{org}/repos', { org: 'org' }, 200, { query: '?sort=full_name' }) as Array<{ full_name: string }>
+    expect(repos.map((r) => r.full_name)).toContain('org/tasks')
+    const own = await check('GET', '/users/{username}/repos', { username: 'bob' }, 200) as Array<{ full_name: string, fork: boolean }>
+    expect(own.map((r) => r.full_name)).toEqual(['bob/tasks'])
+    await check('GET', '/users/{username}/repos', { username: 'ghost' }, 404)
   })
 
   it('rate limits and faults', async () => {

@@ -3,7 +3,8 @@
  * requests, branches, refs), built from the state model. The fidelity tests validate
  * each of them against GitHub's OpenAPI description.
  */
-import type { CommentRecord, ForgeState, IssueRecord, LabelRecord, RepoRecord, UserRecord } from './state.js'
+import type { ChangedFile } from './git.js'
+import type { CommentRecord, ForgeState, IssueRecord, LabelRecord, OrgRecord, RepoRecord, UserRecord } from './state.js'
 
 export const iso = (ms: number): string => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z')
 const nodeId = (kind: string, id: number): string => Buffer.from(`0:${kind}${id}`).toString('base64').replace(/=+$/, '')
@@ -352,6 +353,56 @@ export class Renderer {
       })
     }
     return out
+  }
+
+  /** An organisation, as `GET /orgs/{org}` answers (organization-full). */
+  org (o: OrgRecord): Json {
+    const api = `${this.baseUrl}/orgs/${o.login}`
+    return {
+      login: o.login,
+      id: o.id,
+      node_id: nodeId('O', o.id),
+      url: api,
+      repos_url: `${api}/repos`,
+      events_url: `${api}/events`,
+      hooks_url: `${api}/hooks`,
+      issues_url: `${api}/issues`,
+      members_url: `${api}/members{/member}`,
+      public_members_url: `${api}/public_members{/member}`,
+      avatar_url: `${this.baseUrl}/avatars/${o.login}`,
+      description: null,
+      // GitHub's description has these as plain strings (not nullable): left out when unset.
+      ...(o.name != null ? { name: o.name } : {}),
+      ...(o.email != null ? { email: o.email } : {}),
+      is_verified: false,
+      has_organization_projects: false,
+      has_repository_projects: false,
+      public_repos: [...this.state.repos.values()].filter((r) => r.owner.toLowerCase() === o.login.toLowerCase()).length,
+      public_gists: 0,
+      followers: 0,
+      following: 0,
+      html_url: `${this.baseUrl}/${o.login}`,
+      type: 'Organization',
+      created_at: iso(o.createdAt),
+      updated_at: iso(o.createdAt),
+      archived_at: null
+    }
+  }
+
+  /** One file of a pull request (diff-entry). */
+  file (repo: RepoRecord, headSha: string, f: ChangedFile): Json {
+    const path = f.filename.split('/').map(encodeURIComponent).join('/')
+    return {
+      sha: f.sha,
+      filename: f.filename,
+      status: f.status,
+      additions: f.additions,
+      deletions: f.deletions,
+      changes: f.additions + f.deletions,
+      blob_url: `${this.baseUrl}/${repo.owner}/${repo.name}/blob/${headSha}/${path}`,
+      raw_url: `${this.baseUrl}/${repo.owner}/${repo.name}/raw/${headSha}/${path}`,
+      contents_url: `${this.baseUrl}/repos/${repo.owner}/${repo.name}/contents/${path}?ref=${headSha}`
+    }
   }
 
   commit (repo: RepoRecord, c: CommitInfo): Json {

@@ -432,8 +432,9 @@ class MeshImpl extends TypedEventEmitter<MeshEvents> implements Mesh {
       }])
     }
     // Every peer checks the clock skew too: a message outside it would be rejected at the first
-    // hop and counted against us, so it is refused here instead (InvalidTimestampError).
-    validate(message, { maxSkewMs: this.#cfg.maxSkewMs, now: this.#now })
+    // hop and counted against us, so it is refused here instead (InvalidTimestampError); so is a
+    // message that names no sender (SchemaError), which no peer forwards.
+    validate(message, { maxSkewMs: this.#cfg.maxSkewMs, now: this.#now, requireSender: true })
     const bytes = encode(message, { maxBytes: this.#cfg.maxMessageBytes })
     const author = authorOf(message)
     if (author.value !== undefined && author.value !== this.peerId.toString()) {

@@ -1,4 +1,6 @@
 import { DEFAULT_MAX_MESSAGE_BYTES, SEED_SAMPLES, SchemaError, encode, type Message } from '@bzzz/protocol'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { MeshError } from './errors.js'
@@ -15,7 +17,7 @@ function samples (signer: string, at = NOW): Array<[keyof typeof SEED_SAMPLES | 
   list.push(['presence_ping', { type: 'presence_ping', node_id: 'x', status: 'idle', load: { cpu: 1 }, active_tasks: [], timestamp: '' }])
   for (const [, m] of list) {
     const author = AUTHOR_FIELD[m.type]
-    if (author in m || m.type !== 'task') (m as unknown as Record<string, unknown>)[author] = signer
+    ;(m as unknown as Record<string, unknown>)[author] = signer
     m.timestamp = new Date(at).toISOString()
   }
   return list
@@ -37,7 +39,6 @@ describe('validateMeshMessage', () => {
     fc.assert(fc.property(peerLike, peerLike, (signer, other) => {
       fc.pre(signer !== other)
       for (const [topic, message] of samples(other)) {
-        if (authorOf(message).value === undefined) continue
         const result = validateMeshMessage(topic, encode(message), signer, limits)
         expect(result.ok).toBe(false)
         if (!result.ok) {
@@ -50,13 +51,28 @@ describe('validateMeshMessage', () => {
     }))
   })
 
-  it('accepts a task without node_id from any signer, and checks node_id when a task has one', () => {
+  it('rejects a task without node_id (an anonymous announcement or withdrawal) as malformed, and checks node_id when a task has one', () => {
     const task = JSON.parse(SEED_SAMPLES.task_broadcast) as Message
     task.timestamp = new Date(NOW).toISOString()
-    expect(validateMeshMessage('task_broadcast', encode(task), 'anyone', limits).ok).toBe(true)
+    for (const action of [undefined, 'open', 'withdraw']) {
+      const anonymous = action === undefined ? task : { ...task, action }
+      const result = validateMeshMessage('task_broadcast', bytes(anonymous), 'anyone', limits)
+      expect(result).toMatchObject({ ok: false, reason: 'malformed' })
+      if (!result.ok) expect((result.error as SchemaError).issues[0]).toMatchObject({ path: '/node_id', keyword: 'required' })
+    }
     const named = { ...task, node_id: 'watcher' }
     expect(validateMeshMessage('task_broadcast', bytes(named), 'watcher', limits).ok).toBe(true)
     expect(validateMeshMessage('task_broadcast', bytes(named), 'intruder', limits)).toMatchObject({ ok: false, reason: 'signer-mismatch' })
+    expect(authorOf(task)).toEqual({ field: 'node_id', value: undefined })
+  })
+
+  it('takes only the canonical peer id of the signer as its name, not a CID spelling of the same key', async () => {
+    const id = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+    const signer = id.toString()
+    const [[topic, message]] = samples(signer) as [[ 'capabilities', Message ]]
+    expect(validateMeshMessage(topic, encode(message), signer, limits).ok).toBe(true)
+    const alias = { ...message, node_id: id.toCID().toString() }
+    expect(validateMeshMessage(topic, encode(alias), signer, limits)).toMatchObject({ ok: false, reason: 'signer-mismatch' })
   })
 
   it('rejects unsigned messages', () => {

@@ -3,6 +3,8 @@ import {
   InvalidTimestampError,
   MESSAGE_TYPES,
   MessageTooLargeError,
+  SENDER_FIELD,
+  senderOf,
   ProtocolError,
   SchemaError,
   decode,
@@ -17,7 +19,7 @@ export type InvalidReason =
   | 'unsigned'
   /** Larger than the size cap. */
   | 'too-large'
-  /** Not UTF-8 JSON, or not a valid message of any type (the schema). */
+  /** Not UTF-8 JSON, not a valid message of any type (the schema), or naming no sender. */
   | 'malformed'
   /** A valid message, but of another topic's type. */
   | 'wrong-topic'
@@ -39,23 +41,15 @@ export type ValidationResult =
   | { ok: true, message: Message }
   | { ok: false, reason: InvalidReason, error: Error }
 
-/** The field of each message type that names its author, when that type has one. */
-export const AUTHOR_FIELD: Readonly<Record<Message['type'], 'node_id' | 'from_node'>> = {
-  capabilities: 'node_id',
-  task: 'node_id',
-  task_claim: 'node_id',
-  task_result: 'node_id',
-  presence_ping: 'node_id',
-  task_help_request: 'from_node',
-  task_help_response: 'from_node',
-  meta_discussion: 'node_id'
-}
+/** The field of each message type that names its author (`SENDER_FIELD` of `@bzzz/protocol`). */
+export const AUTHOR_FIELD: Readonly<Record<Message['type'], 'node_id' | 'from_node'>> = SENDER_FIELD
 
-/** The node a message names as its author; `undefined` when it names none (a `task` may omit `node_id`). */
+/**
+ * The node a message names as its author. `value` is `undefined` only for a `task` without
+ * `node_id`, which `validateMeshMessage` refuses as malformed: the mesh carries no anonymous message.
+ */
 export function authorOf (message: Message): { field: 'node_id' | 'from_node', value: string | undefined } {
-  const field = AUTHOR_FIELD[message.type]
-  const value = (message as unknown as Record<string, unknown>)[field]
-  return { field, value: typeof value === 'string' ? value : undefined }
+  return { field: SENDER_FIELD[message.type], value: senderOf(message) }
 }
 
 /** A message names a node that is not its signer. */
@@ -84,8 +78,8 @@ export class UnsignedMessageError extends MeshError {
 
 /**
  * Decides whether a pubsub message may be delivered and forwarded: it decodes through
- * `@bzzz/protocol` (size cap, UTF-8 JSON, schema, clock skew), is of the topic's type, and
- * the node it names is `signer`, the peer whose key signed it. Pure but for `limits.now`.
+ * `@bzzz/protocol` (size cap, UTF-8 JSON, schema, clock skew), is of the topic's type, names
+ * its sender (a `task` without `node_id` is malformed here), and that node is `signer`, the peer whose key signed it. Pure but for `limits.now`.
  */
 export function validateMeshMessage (
   topic: Topic,
@@ -96,7 +90,7 @@ export function validateMeshMessage (
   if (signer === undefined) return { ok: false, reason: 'unsigned', error: new UnsignedMessageError() }
   let message: Message
   try {
-    message = decode(data, { maxBytes: limits.maxBytes, maxSkewMs: limits.maxSkewMs, now: limits.now })
+    message = decode(data, { maxBytes: limits.maxBytes, maxSkewMs: limits.maxSkewMs, now: limits.now, requireSender: true })
   } catch (err) {
     if (err instanceof MessageTooLargeError) return { ok: false, reason: 'too-large', error: err }
     if (err instanceof InvalidTimestampError && err.reason === 'skew') return { ok: false, reason: 'clock-skew', error: err }
@@ -116,8 +110,8 @@ export function validateMeshMessage (
     }
   }
   const author = authorOf(message)
-  if (author.value !== undefined && author.value !== signer) {
-    return { ok: false, reason: 'signer-mismatch', error: new SignerMismatchError(author.field, author.value, signer) }
+  if (author.value !== signer) {
+    return { ok: false, reason: 'signer-mismatch', error: new SignerMismatchError(author.field, author.value ?? '', signer) }
   }
   return { ok: true, message }
 }

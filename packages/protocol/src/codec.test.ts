@@ -7,6 +7,8 @@ import {
   type ProtocolError,
   SchemaError,
   SEED_SAMPLES,
+  SENDER_FIELD,
+  senderOf,
   decode,
   decodeTopic,
   encode,
@@ -180,5 +182,24 @@ describe('topic names', () => {
     expect(parseTopicName('bzzz/lab/1/nope')).toBeUndefined()
     expect(parseTopicName('other/lab/1/task_claim')).toBeUndefined()
     expect(() => topicName('Bad Mesh', 'task_claim')).toThrow(RangeError)
+  })
+})
+
+describe('the sender a mesh requires', () => {
+  it('the seed samples that name their sender decode with requireSender; the seed task, which names none, only without it', () => {
+    for (const [topic, text] of samples) {
+      const message = decode(text)
+      const field = SENDER_FIELD[message.type]
+      if (topic === 'task_broadcast') {
+        expect(senderOf(message)).toBeUndefined()
+        const err = (() => { try { decode(text, { requireSender: true }) } catch (e) { return e } })() as SchemaError
+        expect(err).toBeInstanceOf(SchemaError)
+        expect(err.issues[0]).toMatchObject({ path: '/node_id', keyword: 'required' })
+        expect(decode(JSON.stringify({ ...JSON.parse(text), node_id: 'watcher' }), { requireSender: true })).toMatchObject({ node_id: 'watcher' })
+      } else {
+        expect(decode(text, { requireSender: true })).toEqual(message)
+        expect(senderOf(message)).toBe((message as unknown as Record<string, string>)[field])
+      }
+    }
   })
 })

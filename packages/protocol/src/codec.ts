@@ -10,7 +10,8 @@ import {
   type SchemaIssue
 } from './errors.js'
 import { parseTimestamp } from './timestamp.js'
-import { MESSAGE_TYPES, schemas, topicOfType, type Message, type Topic, type TopicMessageMap } from './topics.js'
+import { SENDER_FIELD } from './sender.js'
+import { MESSAGE_TYPES, schemas, topicOfType, type Message, type MessageType, type Topic, type TopicMessageMap } from './topics.js'
 
 /** The default size cap of an encoded message: 64 KiB. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024
@@ -25,6 +26,13 @@ export interface DecodeOptions {
   maxSkewMs?: number
   /** The local clock, for the skew check. Default `Date.now`. */
   now?: () => number
+  /**
+   * Require the sender (`SENDER_FIELD`: `node_id`, or `from_node` of help messages), as the
+   * mesh does for every message it carries: a `task` without `node_id` is then refused with a
+   * `SchemaError` at `/node_id`. Default false, so that the seed's `task` sample, which names
+   * no sender, stays valid for `decode`.
+   */
+  requireSender?: boolean
 }
 
 export interface EncodeOptions {
@@ -106,7 +114,7 @@ function nonFiniteIssues (value: unknown, path: string, out: SchemaIssue[]): voi
  * Validates an already-parsed value as a mesh message. Throws `SchemaError` or
  * `InvalidTimestampError`; returns the same object, typed.
  */
-export function validate (value: unknown, options: Pick<DecodeOptions, 'maxSkewMs' | 'now'> = {}): Message {
+export function validate (value: unknown, options: Pick<DecodeOptions, 'maxSkewMs' | 'now' | 'requireSender'> = {}): Message {
   if (!isRecord(value)) {
     throw new SchemaError(undefined, [{ path: '', keyword: 'type', message: 'must be a JSON object' }])
   }
@@ -125,6 +133,12 @@ export function validate (value: unknown, options: Pick<DecodeOptions, 'maxSkewM
     const nonFinite: SchemaIssue[] = []
     nonFiniteIssues(value.params, '/params', nonFinite)
     if (nonFinite.length > 0) throw new SchemaError(msgType, nonFinite)
+  }
+  if (options.requireSender === true) {
+    const field = SENDER_FIELD[msgType as MessageType]
+    if (typeof value[field] !== 'string') {
+      throw new SchemaError(msgType, [{ path: `/${field}`, keyword: 'required', message: `must name its sender (${field})` }])
+    }
   }
   if (msgType === 'task_result' && value.result_type === 'failure' && value.reason === undefined) {
     throw new SchemaError(msgType, [{ path: '/reason', keyword: 'required', message: 'a failure result must say why (reason)' }])

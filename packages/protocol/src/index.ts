@@ -39,3 +39,4 @@ export {
 } from './errors.js'
 export { parseTimestamp, formatTimestamp } from './timestamp.js'
 export { SEED_SAMPLES } from './samples.js'
+export { SENDER_FIELD, senderOf } from './sender.js'

@@ -27,11 +27,15 @@ function write (value: unknown, path: string, out: string[], depth: number): voi
     case 'object': {
       if (Array.isArray(value)) {
         out.push('[')
-        value.forEach((v, i) => {
+        // Every index, holes included (`forEach` would skip them, and `[1,,3]` would come out
+        // as `[1,3]` while JSON gives `[1,null,3]`: the hash would not survive a JSON round trip).
+        for (let i = 0; i < value.length; i++) {
           if (i > 0) out.push(',')
+          if (!Object.hasOwn(value, i)) throw new NotCanonicalError(`${path}/${i}`, 'is a hole in a sparse array')
+          const v: unknown = value[i]
           if (v === undefined) throw new NotCanonicalError(`${path}/${i}`, 'is undefined')
           write(v, `${path}/${i}`, out, depth + 1)
-        })
+        }
         out.push(']')
         return
       }
@@ -56,7 +60,8 @@ function write (value: unknown, path: string, out: string[], depth: number): voi
  * Deterministic JSON: object keys sorted by UTF-16 code units, no whitespace, object
  * members whose value is `undefined` left out (as `JSON.stringify` does). Equal values give
  * equal strings on every peer; throws `NotCanonicalError` for NaN, Infinity, functions,
- * `undefined` array items and non-plain objects.
+ * `undefined` array items, holes of sparse arrays and non-plain objects. Whatever it accepts
+ * survives a JSON round trip: `canonicalJson(JSON.parse(canonicalJson(v))) === canonicalJson(v)`.
  */
 export function canonicalJson (value: unknown): string {
   const out: string[] = []

@@ -45,11 +45,15 @@ export {
 export {
   LOG_ENTRY_TYPES,
   LogConflictError,
+  authorKey,
+  equivocation,
+  isCanonicalAuthor,
   createSignedLog,
   logEntryForMessage,
   logEntryHash,
   verifyLog,
   verifyLogEntries,
+  type Equivocation,
   type LogEntry,
   type LogEntryType,
   type LogHead,
@@ -68,6 +72,7 @@ export {
   LogTruncatedError,
   LogForkError,
   LogAuthorError,
+  LogAuthorIdError,
   LogMalformedError,
   type LogErrorCode
 } from './log-errors.js'
@@ -75,8 +80,11 @@ export { createMemoryStore, type MemoryStore } from './memory-store.js'
 export { openStateStore, StoreVersionError, type StateStore, type StateStoreInit } from './sqlite.js'
 export {
   LOG_PROTOCOL,
+  LogCapError,
   ReplicationProtocolError,
   createLogReplicator,
+  type MeshPubSub,
+  type ReplicatorEvents,
   type LogReplicator,
   type ReplicatorComponents,
   type ReplicatorInit,

@@ -126,6 +126,13 @@ export interface Ledger {
   watchers(repo: string, now: number): WatcherElection
   /** The help requests of a task and what each requester should do now. */
   help(key: string, now: number): HelpView[]
+  /**
+   * `nodeId` equivocated: it signed two different entries at one sequence number of its log
+   * (the log replicator's `equivocation` event). From now on `observe` discounts its messages.
+   */
+  markEquivocating(nodeId: string): void
+  /** The nodes marked equivocating. */
+  equivocating(): string[]
 }
 
 interface TaskGroup { messages: Map<string, TaskMessage> }
@@ -177,8 +184,19 @@ class LedgerImpl implements Ledger {
     }
   }
 
+  private readonly equivocators = new Set<string>()
+
+  markEquivocating (nodeId: string): void {
+    this.equivocators.add(nodeId)
+  }
+
+  equivocating (): string[] {
+    return [...this.equivocators].sort()
+  }
+
   observe (message: Message, receivedAt: number): boolean {
     const sender = senderOf(message)
+    if (sender !== undefined && this.equivocators.has(sender)) return false
     let peer: PeerRecord | undefined
     let changed = false
     if (sender !== undefined) {

@@ -1,3 +1,5 @@
+import type { LogEntry } from './log.js'
+
 export type LogErrorCode =
   | 'ERR_LOG_SIGNATURE'
   | 'ERR_LOG_HASH'
@@ -7,6 +9,7 @@ export type LogErrorCode =
   | 'ERR_LOG_TRUNCATED'
   | 'ERR_LOG_FORK'
   | 'ERR_LOG_AUTHOR'
+  | 'ERR_LOG_AUTHOR_ID'
   | 'ERR_LOG_MALFORMED'
 
 /**
@@ -87,11 +90,17 @@ export class LogTruncatedError extends LogVerificationError {
   }
 }
 
-/** Two different validly signed entries with the same sequence number: the author forked its log. */
+/**
+ * Two different validly signed entries with the same sequence number: the author forked its
+ * log (equivocated). `evidence`, when both entries are at hand, holds them both (ours first):
+ * each verifies with the author's key, which proves the author signed both.
+ */
 export class LogForkError extends LogVerificationError {
-  constructor (author: string, seq: number) {
+  readonly evidence: readonly [LogEntry, LogEntry] | undefined
+  constructor (author: string, seq: number, evidence?: readonly [LogEntry, LogEntry]) {
     super('ERR_LOG_FORK', author, seq, 'differs from the entry already known at this sequence number (fork)')
     this.name = 'LogForkError'
+    this.evidence = evidence
   }
 }
 
@@ -110,5 +119,17 @@ export class LogMalformedError extends LogVerificationError {
   constructor (author: string, seq: number, detail: string) {
     super('ERR_LOG_MALFORMED', author, seq, `malformed: ${detail}`)
     this.name = 'LogMalformedError'
+  }
+}
+
+/**
+ * The log's author is not the canonical string of an Ed25519 peer id (`12D3KooW…`): a CID
+ * spelling of the same key (`bafz…`, `k51…`), another key type, or no peer id at all. One key
+ * has exactly one log, so the other spellings are refused.
+ */
+export class LogAuthorIdError extends LogVerificationError {
+  constructor (author: string) {
+    super('ERR_LOG_AUTHOR_ID', author, 0, 'author is not the canonical peer id of an Ed25519 key')
+    this.name = 'LogAuthorIdError'
   }
 }

@@ -1,11 +1,12 @@
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { announce, claim, helpRequest, helpResponse, result, T0 } from './builders.test.util.js'
 import {
   LogAuthorError,
+  LogAuthorIdError,
   LogChainError,
   LogForkError,
   LogGapError,
@@ -16,7 +17,7 @@ import {
   LogTruncatedError,
   LogVerificationError
 } from './log-errors.js'
-import { createSignedLog, logEntryForMessage, logEntryHash, LogConflictError, verifyLog, verifyLogEntries, type LogEntry, type SignedLog } from './log.js'
+import { createSignedLog, isCanonicalAuthor, logEntryForMessage, logEntryHash, LogConflictError, verifyLog, verifyLogEntries, type LogEntry, type SignedLog } from './log.js'
 import type { JsonValue } from './canonical.js'
 import { createMemoryStore } from './memory-store.js'
 
@@ -154,6 +155,33 @@ describe('signed log', () => {
     await expect(l.verify()).resolves.toMatchObject({ length: 7 })
   })
 
+  it('refuses a sparse array in a payload, so that no entry can break after a JSON round trip', async () => {
+    const l = createSignedLog({ privateKey: key, store: createMemoryStore() })
+    // eslint-disable-next-line no-sparse-arrays
+    await expect(l.append('task_progress', { steps: [1, , 3] as unknown as JsonValue })).rejects.toThrow(/hole/)
+    expect(l.head().length).toBe(0)
+    // An entry offered with a sparse payload is malformed (it could not have been hashed as sent).
+    const sparse = { ...entries[0]!, payload: [1, , 3] as unknown as JsonValue } // eslint-disable-line no-sparse-arrays
+    await expect(verifyLog(log.author, [sparse])).rejects.toBeInstanceOf(LogMalformedError)
+  })
+
+  it('accepts only the canonical peer id of an Ed25519 key as a log\'s author, not the CID spellings of the same key', async () => {
+    const cid = peerIdFromPrivateKey(key).toCID()
+    const k51 = `k${BigInt(`0x${Buffer.from(cid.bytes).toString('hex')}`).toString(36)}` // base36, as IPNS names spell keys
+    for (const alias of [cid.toString(), k51]) {
+      expect(alias).not.toBe(log.author)
+      expect(peerIdFromString(alias).toString()).toBe(log.author) // libp2p takes it for the same key
+      // The same key signs a second log under the alias: every signature verifies with it.
+      const aliased: LogEntry[] = []
+      for (const e of entries.slice(0, 2)) aliased.push(await resign({ ...e, author: alias, prev: aliased.at(-1)?.hash ?? null }, key))
+      await expect(verifyLog(alias, aliased)).rejects.toBeInstanceOf(LogAuthorIdError)
+      await expect(verifyLog(alias, [])).rejects.toBeInstanceOf(LogAuthorIdError)
+    }
+    expect(isCanonicalAuthor(log.author)).toBe(true)
+    expect(isCanonicalAuthor(cid.toString())).toBe(false)
+    expect(isCanonicalAuthor('not a peer id')).toBe(false)
+  })
+
   it('accepts a signature only in its canonical base64 spelling', async () => {
     const sig = entries[0]!.signature
     // Node's base64 decoder skips characters outside the alphabet: these decode to the same 64 bytes.
@@ -170,8 +198,9 @@ describe('signed log', () => {
     await expect(verifyLog(log.author, [{ ...entries[0], payload: undefined }])).rejects.toBeInstanceOf(LogMalformedError)
     await expect(verifyLogEntries(log.author, entries.slice(3), { after: { length: 3, hash: entries[2]!.hash } })).resolves.toMatchObject({ length: 7 })
     await expect(verifyLogEntries(log.author, entries.slice(3), { after: { length: 3, hash: entries[1]!.hash } })).rejects.toBeInstanceOf(LogChainError)
-    await expect(verifyLog('not-a-peer-id', [])).resolves.toMatchObject({ length: 0 })
-    await expect(verifyLog('not-a-peer-id', entries.slice(0, 1).map((e) => ({ ...e, author: 'not-a-peer-id' })))).rejects.toBeInstanceOf(LogHashError)
+    await expect(verifyLog(log.author, [{ ...entries[0]!, payload: { changed: true } }])).rejects.toBeInstanceOf(LogHashError)
+    await expect(verifyLog('not-a-peer-id', [])).rejects.toBeInstanceOf(LogAuthorIdError)
+    await expect(verifyLog('not-a-peer-id', entries.slice(0, 1).map((e) => ({ ...e, author: 'not-a-peer-id' })))).rejects.toBeInstanceOf(LogAuthorIdError)
   })
 
   it('the store refuses an append that does not continue the log', () => {

@@ -4,6 +4,7 @@ import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { canonicalJson, NotCanonicalError, sha256Hex, type JsonValue } from './canonical.js'
 import {
   LogAuthorError,
+  LogAuthorIdError,
   LogChainError,
   LogForkError,
   LogGapError,
@@ -61,6 +62,24 @@ export interface LogHead {
   hash: string | null
 }
 
+/**
+ * Proof that `author` equivocated: two different entries, both validly signed by it, with the
+ * same sequence number `seq`. `entries` are ordered by hash, so the same proof is one record.
+ */
+export interface Equivocation {
+  author: string
+  seq: number
+  entries: readonly [LogEntry, LogEntry]
+  /** When this peer found it (local ms). */
+  detectedAt: number
+}
+
+/** The evidence for `a` and `b`, ordered by hash (see `Equivocation`). */
+export function equivocation (a: LogEntry, b: LogEntry, detectedAt: number): Equivocation {
+  const entries: [LogEntry, LogEntry] = a.hash < b.hash ? [signedFieldsOf(a), signedFieldsOf(b)] : [signedFieldsOf(b), signedFieldsOf(a)]
+  return { author: a.author, seq: a.seq, entries, detectedAt }
+}
+
 /** Persistence behind logs (see `openStateStore`, `createMemoryStore`). Synchronous and atomic. */
 export interface LogStore {
   logHead(author: string): LogHead
@@ -72,6 +91,13 @@ export interface LogStore {
    * log's length is not `entries[0].seq` (another writer got there first).
    */
   appendLog(author: string, entries: readonly LogEntry[]): void
+  /**
+   * Keeps the evidence of an equivocation (idempotent: the same pair of entries is kept once).
+   * Optional for stores of other packages; both of this package's stores keep it durably.
+   */
+  recordEquivocation?(evidence: Equivocation): void
+  /** The evidence kept (of one author, or of all), oldest first. */
+  equivocations?(author?: string): Equivocation[]
 }
 
 /** The store's log did not have the length an append expected. */
@@ -99,19 +125,31 @@ export function logEntryHash (e: Pick<LogEntry, 'author' | 'seq' | 'prev' | 'tim
 }
 
 const keyCache = new Map<string, PublicKey>()
-function publicKeyOf (author: string): PublicKey | undefined {
+
+/**
+ * The public key of `author` when it is the canonical string of an Ed25519 peer id, else
+ * `undefined`. `peerIdFromString` also takes the CID spellings of a key (`bafz…`, `k51…`):
+ * accepting them would give one key several logs, each passing for another author.
+ */
+export function authorKey (author: string): PublicKey | undefined {
   let key = keyCache.get(author)
   if (key === undefined) {
     try {
-      key = peerIdFromString(author).publicKey
+      const id = peerIdFromString(author)
+      if (id.type !== 'Ed25519' || id.toString() !== author) return undefined
+      key = id.publicKey
     } catch {
       return undefined
     }
-    if (key === undefined) return undefined
     if (keyCache.size > 4096) keyCache.clear()
     keyCache.set(author, key)
   }
   return key
+}
+
+/** Is `author` the canonical string of an Ed25519 peer id (the only spelling a log may have)? */
+export function isCanonicalAuthor (author: string): boolean {
+  return authorKey(author) !== undefined
 }
 
 function shapeProblem (e: unknown): string | undefined {
@@ -148,10 +186,12 @@ export interface VerifyOptions {
  * Verifies that `entries` are the next entries of `author`'s log: each is well formed,
  * is the author's, has the next sequence number, chains to the one before, hashes to its
  * `hash` and is signed by the author's key. Resolves to the new head; rejects with the
- * first problem found, a `LogVerificationError` subclass naming the entry.
+ * first problem found, a `LogVerificationError` subclass naming the entry (`LogAuthorIdError`
+ * when `author` is not the canonical peer id of an Ed25519 key).
  */
 export async function verifyLogEntries (author: string, entries: readonly unknown[], options: VerifyOptions = {}): Promise<LogHead> {
-  const key = publicKeyOf(author)
+  const key = authorKey(author)
+  if (key === undefined) throw new LogAuthorIdError(author)
   const start = options.after ?? { length: 0, hash: null }
   let prev = start.hash
   for (let i = 0; i < entries.length; i++) {
@@ -175,7 +215,7 @@ export async function verifyLogEntries (author: string, entries: readonly unknow
     let ok = false
     // Only the canonical base64 of the 64 bytes: Node's decoder skips stray characters, so
     // other spellings would verify too and travel on as unsigned variants of the entry.
-    if (key !== undefined && sig.length === 64 && sig.toString('base64') === e.signature) {
+    if (sig.length === 64 && sig.toString('base64') === e.signature) {
       try {
         ok = await key.verify(Buffer.from(e.hash, 'hex'), sig)
       } catch {

@@ -1,14 +1,18 @@
 import type { LedgerStore, PeerRecord } from './ledger.js'
-import { LogConflictError, type LogEntry, type LogHead, type LogStore } from './log.js'
+import { LogConflictError, type Equivocation, type LogEntry, type LogHead, type LogStore } from './log.js'
 import type { TaskMessage } from './task.js'
 
 /** A store that keeps everything in memory: for tests, simulations and throwaway peers. */
-export interface MemoryStore extends LogStore, LedgerStore {}
+export interface MemoryStore extends LogStore, LedgerStore {
+  recordEquivocation(evidence: Equivocation): void
+  equivocations(author?: string): Equivocation[]
+}
 
 export function createMemoryStore (): MemoryStore {
   const logs = new Map<string, LogEntry[]>()
   const messages = new Map<string, { message: TaskMessage, receivedAt: number }>()
   const peers = new Map<string, PeerRecord>()
+  const evidence = new Map<string, Equivocation>()
   return {
     logHead (author): LogHead {
       const log = logs.get(author) ?? []
@@ -26,6 +30,13 @@ export function createMemoryStore (): MemoryStore {
       if (first === undefined) return
       if (first.seq !== log.length) throw new LogConflictError(author, first.seq, log.length)
       logs.set(author, log.concat(entries.map((e) => structuredClone(e))))
+    },
+    recordEquivocation (e) {
+      const id = `${e.author}/${e.seq}/${e.entries[0].hash}/${e.entries[1].hash}`
+      if (!evidence.has(id)) evidence.set(id, structuredClone(e))
+    },
+    equivocations (author) {
+      return [...evidence.values()].filter((e) => author === undefined || e.author === author).map((e) => structuredClone(e))
     },
     loadLedger () {
       return { messages: [...messages.values()], peers: [...peers.values()] }

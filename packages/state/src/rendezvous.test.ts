@@ -36,7 +36,7 @@ describe('rendezvous hashing', () => {
       const changing = join ? `12D3KooW-newcomer-${seed}` : before[seed % n]!
       const after = join ? [...before, changing] : before.filter((p) => p !== changing)
       let moved = 0
-      for (const t of tasks) {
+      for (const t of tasks.slice(0, 1500)) {
         const a = rendezvousRank(t, before)[0]!
         const b = rendezvousRank(t, after)[0]!
         if (a !== b) {
@@ -45,11 +45,11 @@ describe('rendezvous hashing', () => {
           expect(join ? b : a).toBe(changing)
         }
       }
-      const expected = tasks.length / (join ? n + 1 : n)
+      const expected = 1500 / (join ? n + 1 : n)
       // Binomial: 5 standard deviations of slack around the expected 1/N share.
       const slack = 5 * Math.sqrt(expected)
       expect(moved).toBeGreaterThan(expected - slack)
       expect(moved).toBeLessThan(expected + slack)
-    }), { numRuns: 15 })
+    }), { numRuns: 10 })
   })
 })

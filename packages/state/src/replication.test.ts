@@ -3,10 +3,11 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import { tcp } from '@libp2p/tcp'
+import fc from 'fast-check'
 import { createLibp2p } from 'libp2p'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { LogHashError, LogSignatureError, LogTruncatedError } from './log-errors.js'
-import { createSignedLog, logEntryHash, verifyLog, type LogEntry, type SignedLog } from './log.js'
+import { LogAuthorIdError, LogForkError, LogHashError, LogSignatureError, LogTruncatedError } from './log-errors.js'
+import { createSignedLog, logEntryHash, verifyLog, verifyLogEntries, type Equivocation, type LogEntry, type SignedLog } from './log.js'
 import { createMemoryStore, type MemoryStore } from './memory-store.js'
 import { createLogReplicator, LOG_PROTOCOL, ReplicationProtocolError, type LogReplicator } from './replication.js'
 
@@ -29,12 +30,13 @@ async function startPeer (): Promise<Peer> {
   })
   const store = createMemoryStore()
   const log = createSignedLog({ privateKey: key, store })
-  const replicator = createLogReplicator({ components: node, store, maxEntriesPerRequest: 100 })
+  const replicator = createLogReplicator({ components: node, store, accept: all, maxEntriesPerRequest: 100 })
   await replicator.start()
   return { key, node, store, log, replicator }
 }
 
 let a: Peer, b: Peer, c: Peer, d: Peer
+const all = (): boolean => true
 
 beforeAll(async () => {
   [a, b, c, d] = await Promise.all([startPeer(), startPeer(), startPeer(), startPeer()])
@@ -96,7 +98,7 @@ describe('log replication over libp2p', () => {
     const tampered = original.map((e) => (e.seq === 150 ? { ...e, payload: { i: 9999 } } : e))
     const bad = createMemoryStore()
     bad.appendLog(a.log.author, tampered)
-    const rogue = createLogReplicator({ components: c.node, store: bad, maxEntriesPerRequest: 100 })
+    const rogue = createLogReplicator({ components: c.node, store: bad, accept: all, maxEntriesPerRequest: 100 })
     await c.replicator.stop()
     await rogue.start()
     try {
@@ -114,7 +116,7 @@ describe('log replication over libp2p', () => {
   it('detects an author that serves a truncated copy of its own log', async () => {
     const short = createMemoryStore()
     short.appendLog(a.log.author, a.log.range(0, 100))
-    const rogue = createLogReplicator({ components: a.node, store: short })
+    const rogue = createLogReplicator({ components: a.node, store: short, accept: all })
     await a.replicator.stop()
     await rogue.start()
     try {
@@ -127,12 +129,40 @@ describe('log replication over libp2p', () => {
     }
   })
 
+  it('refuses a second log of one key under a CID spelling of its peer id, from the author itself too', async () => {
+    // a signs a log under the CID spelling of its own peer id: every signature verifies with
+    // a's key, so without the canonical check b would keep a second, shorter log of a that
+    // also escapes the truncation check (the serving peer's id is not the alias).
+    const alias = a.node.peerId.toCID().toString()
+    const second = createMemoryStore()
+    const aliased: LogEntry[] = []
+    for (const e of a.log.range(0, 3)) {
+      const fields = { ...e, author: alias, prev: aliased.at(-1)?.hash ?? null }
+      const hash = logEntryHash(fields)
+      aliased.push({ ...fields, hash, signature: Buffer.from(await a.key.sign(Buffer.from(hash, 'hex'))).toString('base64') })
+    }
+    second.appendLog(alias, aliased)
+    const rogue = createLogReplicator({ components: a.node, store: second, accept: all })
+    await a.replicator.stop()
+    await rogue.start()
+    try {
+      const res = await b.replicator.sync(a.node.peerId)
+      expect(res).toHaveLength(1)
+      expect(res[0]).toMatchObject({ author: alias, added: 0, length: 0 })
+      expect(res[0]!.error).toBeInstanceOf(LogAuthorIdError)
+      expect(b.store.logHeads().map((h) => h.author)).not.toContain(alias)
+    } finally {
+      await rogue.stop()
+      await a.replicator.start()
+    }
+  })
+
   it('stores only the signed fields of what it fetched, not what a relay added to them', async () => {
     // c relays a's entries with an unsigned field added: they verify, but the addition must not be kept or served on.
     const padded = a.log.range(0, 251).map((e) => ({ ...e, relay_note: 'unsigned, added by c' }))
     const relay = createMemoryStore()
     relay.appendLog(a.log.author, padded)
-    const rogue = createLogReplicator({ components: c.node, store: relay, maxEntriesPerRequest: 100 })
+    const rogue = createLogReplicator({ components: c.node, store: relay, accept: all, maxEntriesPerRequest: 100 })
     await c.replicator.stop()
     await rogue.start()
     try {
@@ -154,9 +184,9 @@ describe('log replication over libp2p', () => {
     const writer = createSignedLog({ privateKey: await generateKeyPair('Ed25519'), store: serverStore })
     // About 1,300 UTF-16 units but 2,300 UTF-8 bytes each.
     for (let i = 0; i < 20; i++) await writer.append('task_progress', { i, note: 'é'.repeat(1000) })
-    const server = createLogReplicator({ components: a.node, store: serverStore, protocol, maxFrameBytes: 8192 })
+    const server = createLogReplicator({ components: a.node, store: serverStore, accept: all, protocol, maxFrameBytes: 8192 })
     const clientStore = createMemoryStore()
-    const client = createLogReplicator({ components: b.node, store: clientStore, protocol, maxFrameBytes: 8192 })
+    const client = createLogReplicator({ components: b.node, store: clientStore, accept: all, protocol, maxFrameBytes: 8192 })
     await server.start()
     try {
       const res = await client.sync(a.node.peerId)
@@ -173,8 +203,8 @@ describe('log replication over libp2p', () => {
     const store = createMemoryStore()
     // Abort as soon as the first log's sync begins (after the heads came back).
     const spy: MemoryStore = { ...store, logHead: (author) => { controller.abort(reason); return store.logHead(author) } }
-    const replicator = createLogReplicator({ components: b.node, store: spy, protocol: '/bzzz/log-test-abort/1.0.0' })
-    const server = createLogReplicator({ components: a.node, store: a.store, protocol: '/bzzz/log-test-abort/1.0.0' })
+    const replicator = createLogReplicator({ components: b.node, store: spy, accept: all, protocol: '/bzzz/log-test-abort/1.0.0' })
+    const server = createLogReplicator({ components: a.node, store: a.store, accept: all, protocol: '/bzzz/log-test-abort/1.0.0' })
     await server.start()
     try {
       await expect(replicator.sync(a.node.peerId, { signal: controller.signal })).rejects.toBe(reason)
@@ -193,5 +223,106 @@ describe('log replication over libp2p', () => {
     expect(reply).toMatchObject({ op: 'error', code: 'ERR_BAD_REQUEST' })
     await stream.close()
     await expect(b.replicator.fetchRange(a.node.peerId, a.log.author, -1, 5)).rejects.toBeInstanceOf(ReplicationProtocolError)
+  })
+})
+
+describe('equivocation', () => {
+  it('finds an author that signed two entries at one seq, at any position, keeps both as evidence and reports it', async () => {
+    const e = await startPeer()
+    try {
+      await b.node.dial(e.node.getMultiaddrs())
+      for (let i = 0; i < 10; i++) await e.log.append('task_progress', { i })
+      expect(await b.replicator.sync(e.node.peerId, { authors: [e.log.author] })).toEqual([{ author: e.log.author, added: 10, length: 10 }])
+      // e signs a second branch from entry 5 on, longer than the first; c relays it.
+      const forked = createMemoryStore()
+      forked.appendLog(e.log.author, e.log.range(0, 5))
+      const other = createSignedLog({ privateKey: e.key, store: forked })
+      for (let i = 0; i < 7; i++) await other.append('task_progress', { i, branch: 'other' })
+      const reports: Equivocation[] = []
+      b.replicator.addEventListener('equivocation', (evt) => { reports.push(evt.detail) })
+      const pair = [e.log.range(5, 6)[0]!.hash, other.range(5, 6)[0]!.hash].sort()
+
+      for (const served of [other.range(0, 12), other.range(0, 8)]) { // longer than b's copy, then shorter
+        const relay = createMemoryStore()
+        relay.appendLog(e.log.author, served)
+        const rogue = createLogReplicator({ components: c.node, store: relay, accept: all })
+        await c.replicator.stop()
+        await rogue.start()
+        try {
+          const [res] = await b.replicator.sync(c.node.peerId, { authors: [e.log.author] })
+          expect(res!.error).toBeInstanceOf(LogForkError)
+          expect(res!.error).toMatchObject({ code: 'ERR_LOG_FORK', author: e.log.author, seq: 5 })
+          const evidence = (res!.error as LogForkError).evidence!
+          expect(evidence.map((x) => x.hash).sort()).toEqual(pair)
+          // Both entries verify with e's key: proof that e signed both.
+          for (const x of evidence) await expect(verifyLogEntries(e.log.author, [x], { after: { length: 5, hash: x.prev } })).resolves.toMatchObject({ length: 6 })
+          // b keeps the branch it saw first.
+          expect(b.store.logHead(e.log.author)).toEqual(e.log.head())
+        } finally {
+          await rogue.stop()
+          await c.replicator.start()
+        }
+      }
+      // The evidence is kept once (same pair), and reported on each sync that meets it.
+      const kept = b.store.equivocations(e.log.author)
+      expect(kept).toHaveLength(1)
+      expect(kept[0]).toMatchObject({ author: e.log.author, seq: 5 })
+      expect(kept[0]!.entries.map((x) => x.hash)).toEqual(pair)
+      expect(reports.map((r) => r.seq)).toEqual([5, 5])
+    } finally {
+      await e.replicator.stop()
+      await e.node.stop()
+    }
+  })
+
+  it('finds the position where the copies part, wherever it lies and whichever copy is longer', async () => {
+    const key = await generateKeyPair('Ed25519')
+    const base = createSignedLog({ privateKey: key, store: createMemoryStore() })
+    for (let i = 0; i < 40; i++) await base.append('task_progress', { i })
+    const protocol = '/bzzz/log-fork-property/1.0.0'
+    await fc.assert(fc.asyncProperty(
+      fc.integer({ min: 1, max: 40 }).chain((n) => fc.tuple(fc.constant(n), fc.integer({ min: 0, max: n - 1 }), fc.integer({ min: 1, max: 45 }))),
+      async ([n, k, extra]) => {
+        const m = Math.max(k + 1, extra) // the other branch's length: parts at k, ends anywhere after
+        const forkStore = createMemoryStore()
+        if (k > 0) forkStore.appendLog(base.author, base.range(0, k))
+        const other = createSignedLog({ privateKey: key, store: forkStore })
+        for (let i = k; i < m; i++) await other.append('task_progress', { i, branch: 'other' })
+        const mine = createMemoryStore()
+        mine.appendLog(base.author, base.range(0, n))
+        const server = createLogReplicator({ components: a.node, store: forkStore, accept: all, protocol })
+        const client = createLogReplicator({ components: b.node, store: mine, accept: all, protocol })
+        await server.start()
+        try {
+          const [res] = await client.sync(a.node.peerId, { authors: [base.author] })
+          expect(res!.error).toBeInstanceOf(LogForkError)
+          expect((res!.error as LogForkError).seq).toBe(k)
+          expect(mine.equivocations()).toHaveLength(1)
+          expect(mine.logHead(base.author)).toEqual({ ...base.head(), length: n, hash: base.range(n - 1, n)[0]!.hash })
+        } finally {
+          await server.stop()
+        }
+      }), { numRuns: 12 })
+  })
+
+  it('does not take a relay\'s bad entry for the author\'s equivocation', async () => {
+    // c serves a's log with entry 100 replaced by one c signed: not a's signature, so no evidence.
+    const tampered = a.log.range(0, 101)
+    const fields = { ...tampered[100]!, payload: { forged: true } }
+    const hash = logEntryHash(fields)
+    tampered[100] = { ...fields, hash, signature: Buffer.from(await c.key.sign(Buffer.from(hash, 'hex'))).toString('base64') }
+    const relay = createMemoryStore()
+    relay.appendLog(a.log.author, tampered)
+    const rogue = createLogReplicator({ components: c.node, store: relay, accept: all })
+    await c.replicator.stop()
+    await rogue.start()
+    try {
+      const [res] = await b.replicator.sync(c.node.peerId, { authors: [a.log.author] })
+      expect(res!.error).toBeInstanceOf(LogSignatureError)
+      expect(b.store.equivocations(a.log.author)).toEqual([])
+    } finally {
+      await rogue.stop()
+      await c.replicator.start()
+    }
   })
 })

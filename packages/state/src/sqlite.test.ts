@@ -8,7 +8,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { afterAll, describe, expect, it } from 'vitest'
 import { announce, caps, claim, helpRequest, helpResponse, ping, REPO, T0, ts } from './builders.test.util.js'
 import { createLedger } from './ledger.js'
-import { createSignedLog, LogConflictError } from './log.js'
+import { createSignedLog, equivocation, LogConflictError } from './log.js'
 import { openStateStore, StoreVersionError } from './sqlite.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -24,6 +24,25 @@ function tempDir (): string {
 afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }) })
 
 describe('SQLite persistence', () => {
+  it('keeps the evidence of an equivocation across a restart, once per pair of entries', async () => {
+    const path = join(tempDir(), 'evidence.db')
+    const key = await generateKeyPair('Ed25519')
+    const first = createSignedLog({ privateKey: key, store: openStateStore({ path: ':memory:' }) })
+    const second = createSignedLog({ privateKey: key, store: openStateStore({ path: ':memory:' }) })
+    const a = await first.append('task_progress', { branch: 'a' })
+    const b = await second.append('task_progress', { branch: 'b' })
+    let store = openStateStore({ path })
+    const evidence = equivocation(a, b, T0)
+    store.recordEquivocation(evidence)
+    store.recordEquivocation(equivocation(b, a, T0 + 1))
+    store.close()
+    store = openStateStore({ path })
+    expect(store.equivocations()).toEqual([evidence])
+    expect(store.equivocations(first.author)).toEqual([evidence])
+    expect(store.equivocations('someone-else')).toEqual([])
+    store.close()
+  })
+
   it('the ledger, the peers last seen and the logs survive a restart', async () => {
     const path = join(tempDir(), 'state.db')
     const key = await generateKeyPair('Ed25519')

@@ -1,6 +1,6 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite'
 import type { LedgerStore, PeerRecord } from './ledger.js'
-import { LogConflictError, type LogEntry, type LogHead, type LogStore } from './log.js'
+import { LogConflictError, type Equivocation, type LogEntry, type LogHead, type LogStore } from './log.js'
 import type { TaskMessage } from './task.js'
 
 export interface StateStoreInit {
@@ -18,6 +18,8 @@ export interface StateStoreInit {
 /** The SQLite store of the ledger and the logs. Every method is synchronous and atomic. */
 export interface StateStore extends LogStore, LedgerStore {
   readonly path: string
+  recordEquivocation(evidence: Equivocation): void
+  equivocations(author?: string): Equivocation[]
   close(): void
 }
 
@@ -54,6 +56,10 @@ export function openStateStore (init: StateStoreInit): StateStore {
       CREATE TABLE IF NOT EXISTS ledger_messages (
         id TEXT PRIMARY KEY, task_key TEXT NOT NULL, received_at REAL NOT NULL, body TEXT NOT NULL) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS peers (node_id TEXT PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS log_equivocations (
+        author TEXT NOT NULL, seq INTEGER NOT NULL, hash_a TEXT NOT NULL, hash_b TEXT NOT NULL,
+        detected_at REAL NOT NULL, body TEXT NOT NULL,
+        PRIMARY KEY (author, seq, hash_a, hash_b)) WITHOUT ROWID;
     `)
     const row = db.prepare("SELECT value FROM meta WHERE key = 'schema'").get() as { value: string } | undefined
     if (row === undefined) {
@@ -74,6 +80,9 @@ export function openStateStore (init: StateStoreInit): StateStore {
     messages: db.prepare('SELECT body, received_at FROM ledger_messages ORDER BY id'),
     insertMessage: db.prepare('INSERT OR IGNORE INTO ledger_messages (id, task_key, received_at, body) VALUES (?, ?, ?, ?)'),
     peers: db.prepare('SELECT body FROM peers ORDER BY node_id'),
+    insertEquivocation: db.prepare('INSERT OR IGNORE INTO log_equivocations (author, seq, hash_a, hash_b, detected_at, body) VALUES (?, ?, ?, ?, ?, ?)'),
+    equivocations: db.prepare('SELECT body FROM log_equivocations ORDER BY detected_at, author, seq'),
+    equivocationsOf: db.prepare('SELECT body FROM log_equivocations WHERE author = ? ORDER BY detected_at, seq'),
     upsertPeer: db.prepare('INSERT INTO peers (node_id, body) VALUES (?, ?) ON CONFLICT (node_id) DO UPDATE SET body = excluded.body')
   } satisfies Record<string, StatementSync>
 
@@ -113,6 +122,15 @@ export function openStateStore (init: StateStoreInit): StateStore {
         if (first.seq !== length) throw new LogConflictError(author, first.seq, length)
         for (const e of entries) q.insertEntry.run(author, e.seq, e.hash, JSON.stringify(e))
       })
+    },
+    recordEquivocation (e) {
+      transaction(() => {
+        q.insertEquivocation.run(e.author, e.seq, e.entries[0].hash, e.entries[1].hash, e.detectedAt, JSON.stringify(e))
+      })
+    },
+    equivocations (author) {
+      const rows = (author === undefined ? q.equivocations.all() : q.equivocationsOf.all(author)) as Array<{ body: string }>
+      return rows.map((r) => JSON.parse(r.body) as Equivocation)
     },
     loadLedger () {
       return {

@@ -1,0 +1,109 @@
+/** Routes: pull requests. */
+import { randomUUID } from 'node:crypto'
+import { validationFailed } from '../errors.js'
+import type { ApiError } from '../errors.js'
+import type { RepoRecord } from '../state.js'
+import { commitsBetween, deleteRef, diffFiles, fetchInto, isAncestor, readCommit, updateRef } from '../git.js'
+import type { Router } from '../router.js'
+import type { Ctx, ForgeServices, Handler } from './common.js'
+import { editChanges, oneOf, routeHelpers } from './common.js'
+
+export function pullRoutes (router: Router<Handler>, f: ForgeServices): void {
+  const { state, gitQueue, path } = f
+  const { repoOf, numberOf, listAt, emit, paginate } = routeHelpers(f)
+  router.add('GET', '/repos/:owner/:repo/pulls', (ctx) => {
+    const repo = repoOf(ctx)
+    const q = ctx.query
+    const list = state.listPulls(repo, {
+      state: oneOf(q.get('state'), ['open', 'closed', 'all'] as const, 'open'),
+      sort: oneOf(q.get('sort'), ['created', 'updated'] as const, 'created'),
+      direction: oneOf(q.get('direction'), ['asc', 'desc'] as const, 'desc'),
+      ...(q.get('head') != null ? { head: q.get('head') ?? '' } : {}),
+      ...(q.get('base') != null ? { base: q.get('base') ?? '' } : {})
+    }, listAt())
+    const { page, headers } = paginate(ctx, list)
+    return { status: 200, body: page.map((i) => f.render.pull(repo, i, false, ctx.actor?.login)), headers }
+  })
+  router.add('GET', '/repos/:owner/:repo/pulls/:number', (ctx) => {
+    const repo = repoOf(ctx)
+    return { status: 200, body: f.render.pull(repo, state.pull(repo, numberOf(ctx)), true, ctx.actor?.login) }
+  })
+  /** The base and head a pull request compares: its base branch now (or at creation), its head. */
+  const range = (ctx: Ctx): { repo: RepoRecord, base: string, head: string } => {
+    const repo = repoOf(ctx)
+    const pr = state.pull(repo, numberOf(ctx))
+    return { repo, base: repo.branches.get(pr.pull.baseRef) ?? pr.pull.baseSha, head: pr.pull.headSha }
+  }
+  router.add('GET', '/repos/:owner/:repo/pulls/:number/files', async (ctx) => {
+    const { repo, base, head } = range(ctx)
+    const files = await diffFiles(path(repo), base, head)
+    // GitHub lists at most 3000 files, 30 per page by default.
+    const { page, headers } = paginate(ctx, files.slice(0, 3000))
+    return { status: 200, body: page.map((file) => f.render.file(repo, head, file)), headers }
+  })
+  router.add('GET', '/repos/:owner/:repo/pulls/:number/commits', async (ctx) => {
+    const { repo, base, head } = range(ctx)
+    const shas = await commitsBetween(path(repo), base, head, 250)
+    const { page, headers } = paginate(ctx, shas)
+    const commits = []
+    for (const sha of page) {
+      const c = await readCommit(path(repo), sha)
+      if (c != null) commits.push(f.render.commit(repo, c))
+    }
+    return { status: 200, body: commits, headers }
+  })
+  router.add('PATCH', '/repos/:owner/:repo/pulls/:number', (ctx) => {
+    const repo = repoOf(ctx)
+    const old = { ...state.pull(repo, numberOf(ctx)) }
+    const pr = state.updatePull(repo, ctx.login(), numberOf(ctx), ctx.body)
+    const body = f.render.pull(repo, pr, true, ctx.actor?.login)
+    const action = pr.state !== old.state ? (pr.state === 'closed' ? 'closed' : 'reopened') : 'edited'
+    emit(repo, 'pull_request', () => ({ action, number: pr.number, pull_request: body, ...(action === 'edited' ? { changes: editChanges(old, pr) } : {}) }), ctx)
+    return { status: 200, body }
+  })
+  router.add('POST', '/repos/:owner/:repo/pulls', async (ctx) => {
+    const repo = repoOf(ctx)
+    const login = ctx.login()
+    const b = ctx.body
+    if (typeof b.title !== 'string' && b.issue == null) throw validationFailed({ resource: 'PullRequest', field: 'title', code: 'missing_field' })
+    if (typeof b.head !== 'string' || b.head === '') throw validationFailed({ resource: 'PullRequest', field: 'head', code: 'missing_field' })
+    if (typeof b.base !== 'string' || b.base === '') throw validationFailed({ resource: 'PullRequest', field: 'base', code: 'missing_field' })
+    const baseRef = b.base
+    const [headOwner, headRef] = b.head.includes(':') ? b.head.split(':', 2) as [string, string] : [repo.owner, b.head]
+    const headRepo = headOwner.toLowerCase() === repo.owner.toLowerCase() ? repo : state.networkRepoOf(repo, headOwner)
+    const invalid = (field: string): ApiError => validationFailed({ resource: 'PullRequest', field, code: 'invalid' })
+    if (headRepo == null || !headRepo.gitReady) throw invalid('head')
+    const headSha = headRepo.branches.get(headRef)
+    if (headSha == null) throw invalid('head')
+    const baseSha = repo.branches.get(baseRef)
+    if (baseSha == null) throw invalid('base')
+    state.checkPull(repo, { headRepo, headRef, baseRef })
+    const tmp = `refs/forge-tmp/${randomUUID()}`
+    const issue = await gitQueue.run(repo.key, async () => {
+      try {
+        if (headRepo !== repo) await fetchInto(path(repo), path(headRepo), `refs/heads/${headRef}`, tmp)
+        if (await isAncestor(path(repo), headSha, baseSha)) {
+          throw validationFailed({ resource: 'PullRequest', code: 'custom', message: `No commits between ${baseRef} and ${b.head as string}` })
+        }
+        let title = typeof b.title === 'string' ? b.title : ''
+        let body = typeof b.body === 'string' ? b.body : null
+        if (b.issue != null) {
+          const from = state.issue(repo, Number(b.issue))
+          title = from.title
+          body = from.body
+        }
+        const pr = state.createPull(repo, login, {
+          title, body, headRepo, headRef, headSha, baseRef, baseSha,
+          draft: b.draft === true, maintainerCanModify: b.maintainer_can_modify !== false
+        })
+        await updateRef(path(repo), `refs/pull/${pr.number}/head`, headSha)
+        return pr
+      } finally {
+        if (headRepo !== repo) await deleteRef(path(repo), tmp)
+      }
+    })
+    const body = f.render.pull(repo, issue, true, login)
+    emit(repo, 'pull_request', () => ({ action: 'opened', number: issue.number, pull_request: body }), ctx)
+    return { status: 201, body, headers: { location: String(body.url) } }
+  })
+}
