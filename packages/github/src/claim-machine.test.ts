@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { formatClaimBody, type ClaimComment, type ClaimMarker } from './claim.js'
-import { initialState, MAX_POSTS, step, type HandleState, type MachineConfig } from './claim-machine.js'
+import { editFor, initialState, MAX_POSTS, step, type HandleState, type MachineConfig } from './claim-machine.js'
 
 const T0 = Date.parse('2026-01-01T00:00:00Z')
 const iso = (ms: number): string => new Date(ms).toISOString()
@@ -60,6 +60,14 @@ describe('the claim handle\'s state machine', () => {
     expect(run([...won, { type: 'edit_sent', terminal: true }, { type: 'release' }])).toMatchObject({ name: 'released', withdraw: false })
     const done = comment(10, marker({ state: 'done' }), 'me', T0, T0 + 1000)
     expect(run([...won, { type: 'edit_sent', terminal: true }, { type: 'edit_answered', comment: done, sentAt: 900, terminal: true }, { type: 'release' }])).toMatchObject({ name: 'finished', state: 'done' })
+  })
+
+  it('after a terminal edit whose answer was lost, a renewal repeats the first terminal marker (never claimed over done)', () => {
+    expect(editFor(run(won), 'claimed', undefined)).toEqual({ state: 'claimed', resultUrl: undefined })
+    const sent = run([...won, { type: 'edit_sent', terminal: true, edit: { state: 'done', resultUrl: 'u1' } }])
+    expect(editFor(sent, 'claimed', undefined)).toEqual({ state: 'done', resultUrl: 'u1' })
+    const again = step(cfg, sent, { type: 'edit_sent', terminal: true, edit: { state: 'failed', resultUrl: 'u2' } })
+    expect(editFor(again, 'failed', 'u2')).toEqual({ state: 'done', resultUrl: 'u1' })
   })
 
   it('another claim that is terminal ends the holder: the issue is finished', () => {

@@ -69,6 +69,11 @@ export type HandleState =
     publishFrom: number
     /** A terminal edit was sent: the comment may be terminal now, so it is never deleted. */
     terminalSent: boolean
+    /**
+     * The first terminal marker sent (its answer may have been lost): every later edit repeats
+     * it, as writing `claimed` again could undo a finish that others have already seen.
+     */
+    terminal?: TerminalEdit
   }
   | { name: 'finished', own: OwnComment, state: 'done' | 'failed' }
   | {
@@ -85,6 +90,12 @@ export type HandleState =
   }
   | { name: 'released', own: OwnComment | undefined, withdraw: boolean }
 
+/** What a terminal edit writes. */
+export interface TerminalEdit {
+  state: 'done' | 'failed'
+  resultUrl: string | undefined
+}
+
 export type HandleEvent =
   | { type: 'post_answered', comment: ClaimComment, sentAt: number }
   | { type: 'post_ambiguous' }
@@ -92,7 +103,7 @@ export type HandleEvent =
   /** A complete read of the issue's comments: `serverNow` from its answer, `at` the local time it came back. */
   | { type: 'read', comments: readonly ClaimComment[], serverNow: number, at: number }
   | { type: 'edit_answered', comment: ClaimComment, sentAt: number, terminal: boolean }
-  | { type: 'edit_sent', terminal: boolean }
+  | { type: 'edit_sent', terminal: boolean, edit?: TerminalEdit }
   | { type: 'edit_gone' }
   /** The local clock, checked before an edit or a publishing step. */
   | { type: 'tick', at: number }
@@ -241,7 +252,8 @@ export function step (cfg: MachineConfig, s: HandleState, e: HandleEvent, attemp
       }
       return s
     case 'edit_sent':
-      return s.name === 'holding' && e.terminal ? { ...s, terminalSent: true } : s
+      if (s.name !== 'holding' || !e.terminal) return s
+      return { ...s, terminalSent: true, terminal: s.terminal ?? e.edit }
     case 'edit_gone':
       if (s.name !== 'holding') return s
       return lost('deleted', s.own, { withdraw: false })
@@ -256,6 +268,15 @@ export function step (cfg: MachineConfig, s: HandleState, e: HandleEvent, attemp
       return { ...s, own: next }
     }
   }
+}
+
+/**
+ * What an edit of the own comment writes: what was asked, unless a terminal marker was sent
+ * before. Then that one is sent again (a renewal completes instead of reviving the claim).
+ */
+export function editFor (s: HandleState, state: ClaimMarker['state'], resultUrl: string | undefined): { state: ClaimMarker['state'], resultUrl: string | undefined } {
+  if (s.name === 'holding' && s.terminal !== undefined) return s.terminal
+  return { state, resultUrl }
 }
 
 /** How long (server ms) a holding claim must still wait before publishing; 0 when it may. */

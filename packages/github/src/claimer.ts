@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto'
 import { formatTimestamp, type TaskClaimMessage } from '@bzzz/protocol'
 import { formatClaimBody, parseClaimMarker, type Claim, type ClaimMarker } from './claim.js'
 import {
-  initialState, isFinal, localServerEstimate, markerFor, orphansIn, publishWait, step,
+  editFor, initialState, isFinal, localServerEstimate, markerFor, orphansIn, publishWait, step,
   type HandleEvent, type HandleState, type LostReason, type MachineConfig
 } from './claim-machine.js'
 import type { GitHubClient } from './client.js'
@@ -377,11 +377,12 @@ export function createClaimer (init: ClaimerInit): Claimer {
       ensureHeld()
     }
 
-    const edit = async (state: ClaimMarker['state'], resultUrl: string | undefined, opts: { signal?: AbortSignal }): Promise<void> => {
+    const edit = async (asked: ClaimMarker['state'], askedUrl: string | undefined, opts: { signal?: AbortSignal }): Promise<void> => {
       const cur = s as Extract<HandleState, { name: 'holding' }>
+      const { state, resultUrl } = editFor(s, asked, askedUrl)
       const body = formatClaimBody(markerFor(cfg, s, state, localServerEstimate(cur.own, clock.now()) - 1000, attempt, resultUrl))
       const sent = clock.now()
-      apply({ type: 'edit_sent', terminal: state !== 'claimed' })
+      apply({ type: 'edit_sent', terminal: state !== 'claimed', ...(state !== 'claimed' ? { edit: { state, resultUrl } } : {}) })
       try {
         const res = await client.request(PATCH_ROUTE, { ...ref, comment_id: own.id, body }, { scope, signal: opts.signal })
         apply({ type: 'edit_answered', comment: res.data as CommentData, sentAt: sent, terminal: state !== 'claimed' })
