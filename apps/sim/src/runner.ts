@@ -178,8 +178,12 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
 
     // --- the faults ----------------------------------------------------------------------------
     const t0 = now()
-    for (const action of schedule(scenario.faults, scenario.peers)) {
-      timers.push(setTimeout(() => {
+    // End actions not reached when the run finishes are applied then (the forge must answer
+    // properly while the logs are verified and the report is made).
+    const pendingEnds = new Set<ReturnType<typeof schedule>[number]>()
+    const apply = (action: ReturnType<typeof schedule>[number]): void => {
+      pendingEnds.delete(action)
+      {
         const mark = (): void => {
           if (action.phase === 'start') record({ t: now(), kind: 'fault_start', fault: action.fault, detail: action.detail })
           else record({ t: now(), kind: 'fault_end', fault: action.fault, detail: action.detail })
@@ -202,7 +206,11 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
             break
           }
         }
-      }, Math.max(0, t0 + action.atMs - now())))
+      }
+    }
+    for (const action of schedule(scenario.faults, scenario.peers)) {
+      if (action.phase !== 'start') pendingEnds.add(action)
+      timers.push(setTimeout(() => { apply(action) }, Math.max(0, t0 + action.atMs - now())))
     }
 
     // --- until every task is published --------------------------------------------------------
@@ -233,6 +241,7 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
 
     // --- logs, forge, report -------------------------------------------------------------------
     for (const t of timers) clearTimeout(t)
+    for (const action of [...pendingEnds]) apply(action)
     const logs: LogCheck[] = []
     const verifySignal = AbortSignal.timeout(30_000)
     const liveNodes = [...alive].map((i) => nodes[i]!)
