@@ -4,7 +4,7 @@
 // including those that called `setsid`. The fallback is a process group, which misses
 // processes that left it (documented in the README). `bwrap`, when asked for, runs inside.
 import { execFile } from 'node:child_process'
-import { accessSync, constants } from 'node:fs'
+import { accessSync, constants, existsSync } from 'node:fs'
 import { delimiter, join } from 'node:path'
 import { SandboxUnavailableError } from './errors.js'
 
@@ -62,8 +62,12 @@ export interface SandboxSpec {
 }
 
 /** bubblewrap's arguments: the whole system read-only, `/tmp` private, the data dir hidden, the workspace writable. */
-export function bwrapArgs (spec: SandboxSpec): string[] {
+export function bwrapArgs (spec: SandboxSpec, programs: readonly string[] = []): string[] {
   const args = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp', '--die-with-parent']
+  // A program installed below /tmp (a checkout there) stays visible, read-only: its top directory
+  // under /tmp is bound again (a CLI's launcher reaches into its package and its Node.js).
+  const underTmp = new Set(programs.filter((p) => p.startsWith('/tmp/')).map((p) => `/tmp/${p.split('/')[2]!}`).filter((d) => existsSync(d)))
+  for (const dir of underTmp) args.push('--ro-bind', dir, dir)
   for (const h of spec.hidden) args.push('--tmpfs', h)
   for (const r of spec.readable) args.push('--ro-bind', r, r)
   for (const w of spec.writable) args.push('--bind', w, w)
@@ -71,9 +75,9 @@ export function bwrapArgs (spec: SandboxSpec): string[] {
   return args
 }
 
-/** The argv that runs `file args` contained (and sandboxed, when `sandbox` is given). */
-export function containedArgv (file: string, args: readonly string[], containment: Containment, sandbox: SandboxSpec | undefined): [string, string[]] {
-  const inner = sandbox === undefined ? [file, ...args] : [toolPath('bwrap'), ...bwrapArgs(sandbox), file, ...args]
+/** The argv that runs `file args` contained (and sandboxed, when `sandbox` is given; `programs`: the file and the PATH it is looked up on). */
+export function containedArgv (file: string, args: readonly string[], containment: Containment, sandbox: SandboxSpec | undefined, programs: readonly string[] = [file]): [string, string[]] {
+  const inner = sandbox === undefined ? [file, ...args] : [toolPath('bwrap'), ...bwrapArgs(sandbox, programs), file, ...args]
   if (containment === 'pid-namespace') return [toolPath('unshare'), ['--pid', '--fork', '--kill-child', ...inner]]
   const [head, ...rest] = inner
   return [head!, rest]

@@ -73,7 +73,7 @@ export async function runProcess (init: ProcessRunInit): Promise<ProcessRunResul
   const stderrPath = join(init.logDir, 'stderr.log')
   const outFd = openSync(stdoutPath, 'w')
   const errFd = openSync(stderrPath, 'w')
-  const [file, args] = containedArgv(init.command.file, init.command.args, init.containment, init.sandbox)
+  const [file, args] = containedArgv(init.command.file, init.command.args, init.containment, init.sandbox, [init.command.file, ...(init.env.PATH ?? '').split(':')])
   let child
   try {
     child = spawn(file, args, { cwd: init.cwd, env: init.env, stdio: ['ignore', outFd, errFd], detached: true })

@@ -4,6 +4,9 @@
 // makes the CLI pick its "gateway" auth type, which headless mode then rejects ("Invalid auth
 // method selected."), so the API-key auth type is set through a system settings file shipped with
 // this package (agent-settings/gemini.json, via GEMINI_CLI_SYSTEM_SETTINGS_PATH).
+import { copyFileSync, mkdirSync, statSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { AgentEvent } from '../agent.js'
 import { cliAdapter, type CliAdapterConfig } from './cli-adapter.js'
@@ -12,6 +15,29 @@ import type { CommandTemplate } from './template.js'
 
 /** The settings file that selects API-key auth (used with a base URL). Same path from src/ and dist/. */
 export const GEMINI_SETTINGS_PATH = fileURLToPath(new URL('../../agent-settings/gemini.json', import.meta.url))
+
+/** Whether no directory above `path` is writable by group or others (gemini skips a system settings file otherwise). */
+function secureAncestors (path: string): boolean {
+  for (let dir = dirname(path); ; dir = dirname(dir)) {
+    if ((statSync(dir).mode & 0o022) !== 0) return false
+    if (dirname(dir) === dir) return true
+  }
+}
+
+let usableSettings: string | undefined
+/**
+ * The settings file as gemini will read it: the shipped one, or, where the package lies below a
+ * directory others can write (an install under /tmp), a copy in `~/.cache/bzzz/`.
+ */
+export function geminiSettingsPath (): string {
+  if (usableSettings !== undefined) return usableSettings
+  if (secureAncestors(GEMINI_SETTINGS_PATH)) return (usableSettings = GEMINI_SETTINGS_PATH)
+  const dir = join(homedir(), '.cache', 'bzzz')
+  mkdirSync(dir, { recursive: true, mode: 0o700 })
+  const copy = join(dir, 'gemini-settings.json')
+  copyFileSync(GEMINI_SETTINGS_PATH, copy)
+  return (usableSettings = copy)
+}
 
 export const GEMINI_TEMPLATE: CommandTemplate = {
   file: 'gemini',
@@ -83,6 +109,6 @@ export function geminiParser (): (line: string) => AgentEvent[] {
 
 export function geminiAdapter (config: CliAdapterConfig & { settingsPath?: string } = {}) {
   return cliAdapter('gemini', GEMINI_TEMPLATE, geminiParser, config, (spec) => ({
-    geminiSettings: spec.endpoint?.baseUrl != null ? (config.settingsPath ?? GEMINI_SETTINGS_PATH) : config.settingsPath
+    geminiSettings: spec.endpoint?.baseUrl != null ? (config.settingsPath ?? geminiSettingsPath()) : config.settingsPath
   }))
 }

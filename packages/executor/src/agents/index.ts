@@ -52,7 +52,7 @@ export function createAgentAdapter (name: string, config: unknown = {}): AgentAd
 
 export { claudeAdapter, claudeParser, CLAUDE_TEMPLATE } from './claude.js'
 export { codexAdapter, codexParser, CODEX_TEMPLATE } from './codex.js'
-export { geminiAdapter, geminiParser, GEMINI_TEMPLATE, GEMINI_SETTINGS_PATH } from './gemini.js'
+export { geminiAdapter, geminiParser, GEMINI_TEMPLATE, GEMINI_SETTINGS_PATH, geminiSettingsPath } from './gemini.js'
 export { opencodeAdapter, opencodeParser, opencodeConfig, OPENCODE_TEMPLATE } from './opencode.js'
 export { ollamaAdapter, OLLAMA_SYSTEM_PROMPT } from './ollama.js'
 export type { OllamaAdapterConfig } from './ollama.js'

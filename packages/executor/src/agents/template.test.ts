@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { claudeAdapter } from './claude.js'
 import { codexAdapter } from './codex.js'
-import { geminiAdapter, GEMINI_SETTINGS_PATH } from './gemini.js'
+import { geminiAdapter, geminiSettingsPath } from './gemini.js'
 import { opencodeAdapter } from './opencode.js'
 import { createAgentAdapter, UnknownAgentError } from './index.js'
 import { fill, renderTemplate } from './template.js'
@@ -47,7 +47,7 @@ describe('default command lines', () => {
   })
 
   it('gemini: the settings file only with a base URL', () => {
-    expect(geminiAdapter().command(spec).env).toEqual({ GOOGLE_GEMINI_BASE_URL: 'http://127.0.0.1:1234', GEMINI_CLI_SYSTEM_SETTINGS_PATH: GEMINI_SETTINGS_PATH })
+    expect(geminiAdapter().command(spec).env).toEqual({ GOOGLE_GEMINI_BASE_URL: 'http://127.0.0.1:1234', GEMINI_CLI_SYSTEM_SETTINGS_PATH: geminiSettingsPath() })
     expect(geminiAdapter().command({ prompt: 'p', cwd: '/w' }).env).toEqual({})
     expect(geminiAdapter().command(spec).args).toEqual(['--output-format', 'stream-json', '--approval-mode', 'yolo', '--skip-trust', '--model', 'm', '--prompt', 'Fix the bug'])
   })
