@@ -15,7 +15,7 @@ function run (events: Parameters<typeof step>[2][], c = cfg): HandleState {
 
 describe('the claim handle\'s state machine', () => {
   const own = comment(10, marker())
-  const won = [{ type: 'post_answered' as const, comment: own, sentAt: 0 }, { type: 'read' as const, comments: [own], serverNow: T0 + 600, at: 600 }]
+  const won = [{ type: 'post_answered' as const, comment: own, sentAt: 0 }, { type: 'read' as const, comments: [own], serverNow: T0 + 600, sentAt: 600 - 100, at: 600 }]
 
   it('posting → deciding → holding when the own claim is the lowest live one', () => {
     expect(run(won)).toMatchObject({ name: 'holding', attempt: 1, publishFrom: T0 + 2 * 500 + 5000 + 1000 })
@@ -23,14 +23,14 @@ describe('the claim handle\'s state machine', () => {
 
   it('a lower live claim by a trusted peer wins; by another login it counts for one lease from its creation, edits or not', () => {
     const lower = comment(5, marker({ node: 'other', nonce: 'x' }), 'peer')
-    expect(run([won[0]!, { type: 'read', comments: [lower, own], serverNow: T0 + 600, at: 600 }])).toMatchObject({ name: 'lost', reason: 'held', withdraw: true })
+    expect(run([won[0]!, { type: 'read', comments: [lower, own], serverNow: T0 + 600, sentAt: 600 - 100, at: 600 }])).toMatchObject({ name: 'lost', reason: 'held', withdraw: true })
     const c2 = { ...cfg, untrustedLeaseMs: 60_000 }
     const stranger = comment(5, marker({ node: 'other', nonce: 'x', lease_ms: 86_400_000 }), 'stranger', T0 - 1000)
-    expect(run([won[0]!, { type: 'read', comments: [stranger, own], serverNow: T0 + 600, at: 600 }], c2)).toMatchObject({ name: 'lost', reason: 'held', retryAt: T0 - 1000 + 60_000 + 2500 })
+    expect(run([won[0]!, { type: 'read', comments: [stranger, own], serverNow: T0 + 600, sentAt: 600 - 100, at: 600 }], c2)).toMatchObject({ name: 'lost', reason: 'held', retryAt: T0 - 1000 + 60_000 + 2500 })
     const edited = comment(5, marker({ node: 'other', nonce: 'x', lease_ms: 86_400_000 }), 'stranger', T0 - 70_000, T0)
-    expect(run([won[0]!, { type: 'read', comments: [edited, own], serverNow: T0 + 600, at: 600 }], c2)).toMatchObject({ name: 'holding' })
+    expect(run([won[0]!, { type: 'read', comments: [edited, own], serverNow: T0 + 600, sentAt: 600 - 100, at: 600 }], c2)).toMatchObject({ name: 'holding' })
     const strangerDone = comment(5, marker({ node: 'other', nonce: 'x', state: 'done' }), 'stranger')
-    expect(run([won[0]!, { type: 'read', comments: [strangerDone, own], serverNow: T0 + 600, at: 600 }], c2)).toMatchObject({ name: 'holding' })
+    expect(run([won[0]!, { type: 'read', comments: [strangerDone, own], serverNow: T0 + 600, sentAt: 600 - 100, at: 600 }], c2)).toMatchObject({ name: 'holding' })
   })
 
   it('an unanswered POST is looked for, and posted again at most MAX_POSTS times', () => {
@@ -42,12 +42,12 @@ describe('the claim handle\'s state machine', () => {
 
   it('a fence read that shows a break of the own claim: lost (broken), the comment kept', () => {
     const breaker = comment(12, marker({ node: 'other', nonce: 'x', breaks: 10, attempt: 2 }), 'peer', T0 + 5000)
-    expect(run([...won, { type: 'read', comments: [own, breaker], serverNow: T0 + 9000, at: 9000 }])).toMatchObject({ name: 'lost', reason: 'broken', withdraw: false })
+    expect(run([...won, { type: 'read', comments: [own, breaker], serverNow: T0 + 9000, sentAt: 9000 - 100, at: 9000 }])).toMatchObject({ name: 'lost', reason: 'broken', withdraw: false })
   })
 
   it('a renewal answered more than a lease after the last confirmed one: lost (expired), never revived', () => {
     const late = comment(10, marker({ renews: iso(T0) }), 'me', T0, T0 + 61_000)
-    expect(run([...won, { type: 'edit_sent', terminal: false }, { type: 'edit_answered', comment: late, sentAt: 1000, terminal: false }])).toMatchObject({ name: 'lost', reason: 'expired' })
+    expect(run([...won, { type: 'edit_sent', terminal: false }, { type: 'edit_answered', comment: late, sentAt: 1000, at: 1100, terminal: false }])).toMatchObject({ name: 'lost', reason: 'expired' })
   })
 
   it('the local clock ends the lease even when no answer comes (tick)', () => {
@@ -59,7 +59,7 @@ describe('the claim handle\'s state machine', () => {
     expect(run([...won, { type: 'release' }])).toMatchObject({ name: 'released', withdraw: true })
     expect(run([...won, { type: 'edit_sent', terminal: true }, { type: 'release' }])).toMatchObject({ name: 'released', withdraw: false })
     const done = comment(10, marker({ state: 'done' }), 'me', T0, T0 + 1000)
-    expect(run([...won, { type: 'edit_sent', terminal: true }, { type: 'edit_answered', comment: done, sentAt: 900, terminal: true }, { type: 'release' }])).toMatchObject({ name: 'finished', state: 'done' })
+    expect(run([...won, { type: 'edit_sent', terminal: true }, { type: 'edit_answered', comment: done, sentAt: 900, at: 1000, terminal: true }, { type: 'release' }])).toMatchObject({ name: 'finished', state: 'done' })
   })
 
   it('after a terminal edit whose answer was lost, a renewal repeats the first terminal marker (never claimed over done)', () => {
@@ -72,6 +72,6 @@ describe('the claim handle\'s state machine', () => {
 
   it('another claim that is terminal ends the holder: the issue is finished', () => {
     const other = comment(14, marker({ node: 'other', nonce: 'x', state: 'done' }), 'peer', T0 + 2000)
-    expect(run([...won, { type: 'read', comments: [own, other], serverNow: T0 + 9000, at: 9000 }])).toMatchObject({ name: 'lost', reason: 'completed' })
+    expect(run([...won, { type: 'read', comments: [own, other], serverNow: T0 + 9000, sentAt: 9000 - 100, at: 9000 }])).toMatchObject({ name: 'lost', reason: 'completed' })
   })
 })

@@ -33,6 +33,36 @@ export interface MachineConfig {
   untrustedLeaseMs?: number
   /** The claim this one breaks (its holder is dead), if any. */
   breaks: number | undefined
+  /**
+   * The watch chain (see `Chain`): the longest gap allowed between two reads of one chain,
+   * local ms from a read's send to the next one's answer. Default `marginMs / 2`.
+   */
+  chainGapMs?: number
+  /**
+   * How long the chain must reach back from a fence's read before that fence passes. Default
+   * `marginMs + chainGapMs + 4 × settleMs` (margin + gap + twice a list lag of up to 2 × settleMs).
+   */
+  chainSpanMs?: number
+}
+
+/** The chain bounds of a configuration, defaults applied. */
+export function chainBounds (cfg: Pick<MachineConfig, 'marginMs' | 'settleMs' | 'chainGapMs' | 'chainSpanMs'>): { gapMs: number, spanMs: number } {
+  const gapMs = cfg.chainGapMs ?? Math.floor(cfg.marginMs / 2)
+  return { gapMs, spanMs: cfg.chainSpanMs ?? cfg.marginMs + gapMs + 4 * cfg.settleMs }
+}
+
+/**
+ * The holder's unbroken run of reads since its last write: each read was answered at most
+ * `chainGapMs` after the previous one was sent (local time), so some read of the chain was served
+ * in every stretch of `chainGapMs` between the first and the last. A fence passes only when the
+ * chain reaches `chainSpanMs` back: then any claim that broke this one, or any lower claim, that
+ * was listed for long enough before a step it could overlap was seen (docs/github.md).
+ */
+export interface Chain {
+  /** Local time the chain's first read was answered. */
+  firstAt: number
+  /** Local time the chain's last read was sent. */
+  lastSent: number
 }
 
 export type LostReason =
@@ -74,6 +104,13 @@ export type HandleState =
      * it, as writing `claimed` again could undo a finish that others have already seen.
      */
     terminal?: TerminalEdit
+    /** The reads since the last write of the own comment (undefined: none yet, or a gap). */
+    chain: Chain | undefined
+    /**
+     * Local time after which a read counts for the chain: the last own write was answered (or
+     * failed) then; `+Infinity` while one is in flight (it may land at any moment).
+     */
+    writtenAt: number
   }
   | { name: 'finished', own: OwnComment, state: 'done' | 'failed' }
   | {
@@ -100,10 +137,16 @@ export type HandleEvent =
   | { type: 'post_answered', comment: ClaimComment, sentAt: number }
   | { type: 'post_ambiguous' }
   | { type: 'post_found', comment: ClaimComment | undefined, sentAt: number }
-  /** A complete read of the issue's comments: `serverNow` from its answer, `at` the local time it came back. */
-  | { type: 'read', comments: readonly ClaimComment[], serverNow: number, at: number }
-  | { type: 'edit_answered', comment: ClaimComment, sentAt: number, terminal: boolean }
+  /**
+   * A complete read of the issue's comments: `serverNow` from its answer, `sentAt` the local
+   * time its first request was sent, `at` the local time it came back.
+   */
+  | { type: 'read', comments: readonly ClaimComment[], serverNow: number, sentAt: number, at: number }
+  /** An edit answered: `sentAt` local time before it was sent, `at` when its answer came. */
+  | { type: 'edit_answered', comment: ClaimComment, sentAt: number, at: number, terminal: boolean }
   | { type: 'edit_sent', terminal: boolean, edit?: TerminalEdit }
+  /** An edit failed without telling whether it was applied (5xx, no answer); `at` local time of the failure. */
+  | { type: 'edit_failed', at: number }
   | { type: 'edit_gone' }
   /** The local clock, checked before an edit or a publishing step. */
   | { type: 'tick', at: number }
@@ -232,7 +275,7 @@ export function step (cfg: MachineConfig, s: HandleState, e: HandleEvent, attemp
       const attempt = s.name === 'holding' ? s.attempt : attemptHint
       const j = judge(cfg, s.own, e.comments, e.serverNow, e.at, s.name === 'deciding')
       if (!('ok' in j)) return s.name === 'holding' && s.terminalSent && j.name === 'lost' ? { ...j, withdraw: false } : j
-      if (s.name === 'holding') return s
+      if (s.name === 'holding') return { ...s, chain: extendChain(cfg, s.chain, s.writtenAt, e.sentAt, e.at) }
       return {
         name: 'holding',
         own: s.own,
@@ -242,7 +285,9 @@ export function step (cfg: MachineConfig, s: HandleState, e: HandleEvent, attemp
         // This is what a break needs; applied to every claim, it also covers a claim deleted by
         // someone else while its holder was in a step.
         publishFrom: s.own.createdAt + 2 * cfg.settleMs + cfg.marginMs + ROUNDING_MS,
-        terminalSent: false
+        terminalSent: false,
+        chain: { firstAt: e.at, lastSent: e.sentAt },
+        writtenAt: e.sentAt
       }
     }
     case 'tick':
@@ -252,8 +297,14 @@ export function step (cfg: MachineConfig, s: HandleState, e: HandleEvent, attemp
       }
       return s
     case 'edit_sent':
-      if (s.name !== 'holding' || !e.terminal) return s
-      return { ...s, terminalSent: true, terminal: s.terminal ?? e.edit }
+      // A write of the own comment may restore a marker someone else removed meanwhile, unseen:
+      // the claim was not listed for a while. The chain starts again after the write.
+      if (s.name !== 'holding') return s
+      if (!e.terminal) return { ...s, chain: undefined, writtenAt: Number.POSITIVE_INFINITY }
+      return { ...s, terminalSent: true, terminal: s.terminal ?? e.edit, chain: undefined, writtenAt: Number.POSITIVE_INFINITY }
+    case 'edit_failed':
+      if (s.name !== 'holding') return s
+      return { ...s, chain: undefined, writtenAt: e.at }
     case 'edit_gone':
       if (s.name !== 'holding') return s
       return lost('deleted', s.own, { withdraw: false })
@@ -265,7 +316,7 @@ export function step (cfg: MachineConfig, s: HandleState, e: HandleEvent, attemp
       if (m.state !== 'claimed') return { name: 'finished', own: next, state: m.state }
       // Applied after the lease ran out: another node may hold the issue now. Never revive.
       if (renewalWasLate(s.own.updatedAt, next.updatedAt, cfg.leaseMs)) return lost('expired', next)
-      return { ...s, own: next }
+      return { ...s, own: next, chain: undefined, writtenAt: e.at }
     }
   }
 }
@@ -282,4 +333,26 @@ export function editFor (s: HandleState, state: ClaimMarker['state'], resultUrl:
 /** How long (server ms) a holding claim must still wait before publishing; 0 when it may. */
 export function publishWait (s: HandleState, serverNow: number): number {
   return s.name === 'holding' ? Math.max(0, s.publishFrom - serverNow) : 0
+}
+
+/**
+ * A read extends the chain when it was sent after the last own write was answered and it came
+ * back at most `chainGapMs` after the chain's last read was sent; otherwise it starts a new one
+ * (or, sent before the write's answer, none).
+ */
+export function extendChain (cfg: MachineConfig, chain: Chain | undefined, writtenAt: number, sentAt: number, at: number): Chain | undefined {
+  if (sentAt < writtenAt) return chain
+  if (chain !== undefined && at - chain.lastSent <= chainBounds(cfg).gapMs) return { firstAt: chain.firstAt, lastSent: Math.max(chain.lastSent, sentAt) }
+  return { firstAt: at, lastSent: sentAt }
+}
+
+/**
+ * How long (local ms) the chain must still grow before a fence may pass on its last read; 0
+ * when it reaches `chainSpanMs` back (the pass starts at that read's send). Not holding: 0.
+ */
+export function chainWait (cfg: MachineConfig, s: HandleState): number {
+  if (s.name !== 'holding') return 0
+  const { spanMs } = chainBounds(cfg)
+  if (s.chain === undefined) return spanMs
+  return Math.max(0, s.chain.firstAt + spanMs - s.chain.lastSent)
 }

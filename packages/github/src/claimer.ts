@@ -7,11 +7,11 @@ import { randomBytes } from 'node:crypto'
 import { formatTimestamp, type TaskClaimMessage } from '@bzzz/protocol'
 import { formatClaimBody, parseClaimMarker, type Claim, type ClaimMarker } from './claim.js'
 import {
-  editFor, initialState, isFinal, localServerEstimate, markerFor, orphansIn, publishWait, step,
+  chainBounds, chainWait, editFor, initialState, isFinal, localServerEstimate, markerFor, orphansIn, publishWait, step,
   type HandleEvent, type HandleState, type LostReason, type MachineConfig
 } from './claim-machine.js'
 import type { GitHubClient } from './client.js'
-import { ClaimLostError, ConfigError, GitHubRequestError } from './errors.js'
+import { ClaimLostError, ConfigError, FenceUnconfirmedError, GitHubRequestError, ListingError } from './errors.js'
 import { listIssueComments, type CommentData, type CommentsRead } from './listing.js'
 import { resultInComments, type FoundResult } from './result.js'
 import { checkNodeId, parseRepo, sleep, type RepoRef } from './util.js'
@@ -60,6 +60,13 @@ export interface ClaimerInit {
   setStatus?: boolean
   /** Pages of comments read at most before failing closed. Default 30. */
   maxPages?: number
+  /**
+   * While `startRenewing` runs, the holder also reads the issue's comments this often
+   * (conditionally: a free `304` when nothing changed). It notices a break or a lower claim
+   * early, and keeps the unbroken run of reads that a fence needs to pass at once (a fence
+   * after a quiet spell reads a few times first). Default `marginMs / 6`.
+   */
+  watchEveryMs?: number
   clock?: Clock
 }
 
@@ -173,6 +180,10 @@ export function createClaimer (init: ClaimerInit): Claimer {
   const setStatus = init.setStatus ?? true
   if (leaseMs <= marginMs + settleMs) throw new ConfigError('the lease must be longer than settleMs + marginMs')
   if (renewEveryMs >= leaseMs - marginMs) throw new ConfigError('renewEveryMs must leave margin before the lease ends')
+  const { gapMs, spanMs } = chainBounds({ marginMs, settleMs })
+  const watchEveryMs = init.watchEveryMs ?? Math.max(1, Math.floor(gapMs / 3))
+  if (watchEveryMs >= gapMs) throw new ConfigError('watchEveryMs must be shorter than marginMs / 2')
+  const fenceEveryMs = Math.max(1, Math.floor(gapMs / 6))
 
   // Per issue: until when (local ms) claiming again is pointless, and who held it.
   const retryAt = new Map<string, { at: number, reason: 'held' | 'completed', winner: { id: number, node: string, author: string } | undefined }>()
@@ -256,7 +267,9 @@ export function createClaimer (init: ClaimerInit): Claimer {
       trusted: login === undefined ? undefined : [login, ...trustedList()],
       // A peer missing from the trust list is still respected for one lease (never extended).
       untrustedLeaseMs: leaseMs,
-      breaks: options.breaks
+      breaks: options.breaks,
+      chainGapMs: gapMs,
+      chainSpanMs: spanMs
     }
     let attempt = options.attempt ?? 1
     let s: HandleState = initialState
@@ -267,7 +280,17 @@ export function createClaimer (init: ClaimerInit): Claimer {
     }
     let lastRead: CommentsRead | undefined
     let lastServer = { serverNow: 0, at: 0 }
+    // Reads go one at a time (a fence's and the watch's): each one's send and answer times chain.
+    let reading: Promise<unknown> = Promise.resolve()
     const read = async (sig?: AbortSignal): Promise<HandleState> => {
+      const next = reading.then(async () => await readNow(sig))
+      reading = next.catch(() => {})
+      return await next
+    }
+    const readNow = async (sig?: AbortSignal): Promise<HandleState> => {
+      if (isFinal(s)) return s
+      sig?.throwIfAborted()
+      const sentAt = clock.now()
       const r = await listIssueComments({ client, ref, issue, scope, signal: sig, previous: lastRead, maxPages: init.maxPages })
       const at = clock.now()
       lastRead = r
@@ -286,7 +309,7 @@ export function createClaimer (init: ClaimerInit): Claimer {
           if (!(err instanceof GitHubRequestError) || (err.status !== 404 && err.status !== 410)) throw err
         }
       }
-      return apply({ type: 'read', comments, serverNow, at })
+      return apply({ type: 'read', comments, serverNow, sentAt, at: clock.now() })
     }
     const withdrawIfDue = async (): Promise<void> => {
       if ((s.name === 'lost' || s.name === 'released') && s.withdraw && s.own !== undefined) await deleteComment(ref, s.own.id, scope)
@@ -343,6 +366,8 @@ export function createClaimer (init: ClaimerInit): Claimer {
     const controller = new AbortController()
     let renewStop: AbortController | undefined
     let renewing = false
+    // Fences in progress (renewals wait for them: a write restarts the chain of reads).
+    let fencing = 0
     // Edits of the claim comment, one at a time and in call order.
     let edits: Promise<unknown> = Promise.resolve()
     const serially = async <T>(what: () => Promise<T>): Promise<T> => {
@@ -385,10 +410,14 @@ export function createClaimer (init: ClaimerInit): Claimer {
       apply({ type: 'edit_sent', terminal: state !== 'claimed', ...(state !== 'claimed' ? { edit: { state, resultUrl } } : {}) })
       try {
         const res = await client.request(PATCH_ROUTE, { ...ref, comment_id: own.id, body }, { scope, signal: opts.signal })
-        apply({ type: 'edit_answered', comment: res.data as CommentData, sentAt: sent, terminal: state !== 'claimed' })
+        apply({ type: 'edit_answered', comment: res.data as CommentData, sentAt: sent, at: clock.now(), terminal: state !== 'claimed' })
       } catch (err) {
         if (err instanceof GitHubRequestError && (err.status === 404 || err.status === 410)) apply({ type: 'edit_gone' })
-        else throw err
+        else {
+          // Applied or not, the edit is over (an aborted one may still land: the chain waits for ever).
+          if (err instanceof GitHubRequestError) apply({ type: 'edit_failed', at: clock.now() })
+          throw err
+        }
       } finally {
         await settle()
       }
@@ -420,10 +449,15 @@ export function createClaimer (init: ClaimerInit): Claimer {
         renewing = true
         const stop = new AbortController()
         renewStop = stop
+        const leaseLeft = (): number => s.name === 'holding' ? s.own.updatedAt + leaseMs - localServerEstimate(s.own, clock.now()) : 0
         const loop = async (): Promise<void> => {
           let wait = renewEveryMs
           for (;;) {
             await clock.sleep(wait, stop.signal)
+            if (!renewing || stop.signal.aborted) return
+            // A renewal restarts the fence's chain of reads: while a fence builds one, wait,
+            // unless the lease would run too short for that fence to pass anyway.
+            while (fencing > 0 && leaseLeft() > marginMs + gapMs + 1000) await clock.sleep(watchEveryMs, stop.signal)
             if (!renewing || stop.signal.aborted) return
             try {
               await handle.renew()
@@ -435,26 +469,65 @@ export function createClaimer (init: ClaimerInit): Claimer {
             }
           }
         }
+        // The watch: a conditional read every watchEveryMs (free while nothing changes).
+        const watch = async (): Promise<void> => {
+          for (;;) {
+            await clock.sleep(watchEveryMs, stop.signal)
+            if (!renewing || stop.signal.aborted || controller.signal.aborted) return
+            try {
+              await read(stop.signal)
+              await settle()
+            } catch (err) {
+              if (stop.signal.aborted) return
+              client.log.debug(`watching claim ${own.id} on ${repo}#${issue}: ${(err as Error).message}`)
+            }
+          }
+        }
         loop().catch(() => {})
+        watch().catch(() => {})
       },
       stopRenewing,
       async fence (opts = {}) {
         const sig = opts.signal === undefined ? controller.signal : AbortSignal.any([controller.signal, opts.signal])
-        for (;;) {
-          ensureHeld()
-          await tick()
-          const sentAt = clock.now()
-          await read(opts.signal)
-          await settle()
-          ensureHeld()
-          // A young claim waits: an earlier holder's last step must be over and listed first.
-          const wait = publishWait(s, lastServer.serverNow + clock.now() - lastServer.at)
-          if (wait > 0) {
-            await clock.sleep(wait, sig)
-            continue
+        const began = clock.now()
+        let giveUpAt: number | undefined
+        let failures = 0
+        fencing++
+        try {
+          for (;;) {
+            ensureHeld()
+            await tick()
+            try {
+              await read(opts.signal)
+            } catch (err) {
+              // A failed read only leaves a gap in the chain; several in a row fail the fence (closed).
+              if (!(err instanceof GitHubRequestError || err instanceof ListingError) || opts.signal?.aborted === true || ++failures > 3) throw err
+              await clock.sleep(watchEveryMs, sig)
+              continue
+            }
+            failures = 0
+            await settle()
+            ensureHeld()
+            const h = s as Extract<HandleState, { name: 'holding' }>
+            // A young claim waits: an earlier holder's last step must be over and listed first.
+            // And the reads must chain back far enough (after a quiet spell: read a few times).
+            const young = publishWait(s, lastServer.serverNow + clock.now() - lastServer.at)
+            const wait = Math.max(young, chainWait(cfg, s))
+            // Reads that do not chain (slow, failing, or cut by the claim's own writes) for three
+            // spans on top of a young claim's wait: fail closed.
+            giveUpAt ??= began + young + 3 * spanMs
+            if (wait > 0 && clock.now() + Math.min(wait, fenceEveryMs) > giveUpAt) throw new FenceUnconfirmedError(repo, issue, own.id, clock.now() - began)
+            if (wait > 0) {
+              // Reads closer than the watch's: one slow read (a rate-limit wait) still chains.
+              await clock.sleep(Math.min(wait, fenceEveryMs), sig)
+              continue
+            }
+            // The step starts at the passing read's send.
+            const deadline = h.chain!.lastSent + marginMs
+            return { deadline, signal: deadlineSignal(clock, deadline - clock.now(), sig, () => new ClaimLostError(repo, issue, own.id, 'step-overran')) }
           }
-          const deadline = sentAt + marginMs
-          return { deadline, signal: deadlineSignal(clock, deadline - clock.now(), sig, () => new ClaimLostError(repo, issue, own.id, 'step-overran')) }
+        } finally {
+          fencing--
         }
       },
       async publishStep (opts = {}) {

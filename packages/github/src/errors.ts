@@ -4,6 +4,7 @@ export type GitHubErrorCode =
   | 'ERR_RATE_LIMITED'
   | 'ERR_CLAIM_LOST'
   | 'ERR_FORK_NOT_READY'
+  | 'ERR_FENCE_UNCONFIRMED'
   | 'ERR_CONFIG'
   | 'ERR_LISTING'
 
@@ -100,6 +101,26 @@ export class ClaimLostError extends GitHubError {
     this.issue = issue
     this.claimId = claimId
     this.reason = reason
+  }
+}
+
+/**
+ * A fence could not confirm the claim: its reads did not chain (too slow, failing, or cut by
+ * the claim's own writes), so it cannot tell that no break or lower claim came and went
+ * unseen. The claim may still hold; the step must not start (fence again later, or give up).
+ */
+export class FenceUnconfirmedError extends GitHubError {
+  readonly repo: string
+  readonly issue: number
+  readonly claimId: number
+  readonly waitedMs: number
+  constructor (repo: string, issue: number, claimId: number, waitedMs: number) {
+    super('ERR_FENCE_UNCONFIRMED', `claim ${claimId} on ${repo}#${issue}: the fence's reads did not chain in ${Math.round(waitedMs)} ms`)
+    this.name = 'FenceUnconfirmedError'
+    this.repo = repo
+    this.issue = issue
+    this.claimId = claimId
+    this.waitedMs = waitedMs
   }
 }
 

@@ -101,6 +101,8 @@ describe('a task against the forge', () => {
     await expect(silent.complete('done', 'https://example.test/late')).rejects.toBeInstanceOf(ClaimLostError)
     const [c1, c2] = await Promise.all([carolClaimer.claim('alice/tasks', 1), carolClaimer.claim('alice/tasks', 2)])
     const taken = won(c1)
+    // A working holder renews (and watches: its fence then passes without reading for a while first).
+    taken.startRenewing()
     expect(taken.attempt).toBe(2)
     expect(c2).toMatchObject({ outcome: 'lost', reason: 'held', winner: { id: renewing.claimId } })
 
