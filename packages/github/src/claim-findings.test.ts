@@ -211,16 +211,24 @@ describe('the claim handle, second version: the findings of issue 10', () => {
 
   it('8. a loser does not post again before the winner\'s lease can end; a dead holder is broken in seconds, not after its lease', async () => {
     fx = await start()
+    const alice = await fx.client('alice')
+    const claimCount = async (): Promise<number> => (await claimsOn(alice, 1)).length
     const opts = { settleMs: 100, setStatus: false, trustedClaimants: MESH } // production lease: 20 minutes
     const a = won(await createClaimer({ client: await fx.client('bob'), node: 'A', ...opts }).claim(REPO, 1))
     const carol = await fx.client('carol')
     const bClaimer = createClaimer({ client: carol, node: 'B', ...opts })
     expect(await bClaimer.claim(REPO, 1)).toMatchObject({ outcome: 'lost', reason: 'held' })
+    const claimsBefore = await claimCount()
     const before = carol.scopeCounts(`task:${REPO}#1`).counted
     const again = await bClaimer.claim(REPO, 1)
     expect(again).toMatchObject({ outcome: 'lost', reason: 'held' })
     expect((again as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(19 * 60_000)
-    expect(carol.scopeCounts(`task:${REPO}#1`).counted).toBe(before)
+    // No claim posted: one read of the comments (B's withdrawal changed them), then free 304s.
+    expect(carol.scopeCounts(`task:${REPO}#1`).counted).toBeLessThanOrEqual(before + 1)
+    const before2 = carol.scopeCounts(`task:${REPO}#1`).counted
+    expect(await bClaimer.claim(REPO, 1)).toMatchObject({ outcome: 'lost', reason: 'held' })
+    expect(carol.scopeCounts(`task:${REPO}#1`).counted).toBe(before2)
+    expect(await claimCount()).toBe(claimsBefore)
     // The mesh holds A dead: B breaks A's claim and holds the issue at once.
     const started = Date.now()
     const b = won(await bClaimer.claim(REPO, 1, { attempt: 2, breaks: a.claimId }))
@@ -229,5 +237,17 @@ describe('the claim handle, second version: the findings of issue 10', () => {
     expect(b.toMessage()).toMatchObject({ breaks: a.claimId, attempt: 2 })
     // A, alive after all (a partition), stops at its next fence.
     await expect(a.fence()).rejects.toMatchObject({ name: 'ClaimLostError', reason: 'broken' })
+  }, 30_000)
+
+  it('8b. a loser asked again after the winner released its claim (a drain, a delegation) claims at once, with the same claimer', async () => {
+    fx = await start()
+    const opts = { settleMs: 100, setStatus: false, trustedClaimants: MESH }
+    const a = won(await createClaimer({ client: await fx.client('bob'), node: 'A', ...opts }).claim(REPO, 1))
+    const bClaimer = createClaimer({ client: await fx.client('carol'), node: 'B', ...opts })
+    expect(await bClaimer.claim(REPO, 1)).toMatchObject({ outcome: 'lost', reason: 'held' })
+    await a.release()
+    await new Promise((resolve) => setTimeout(resolve, 300)) // the forge's list lag
+    const b = won(await bClaimer.claim(REPO, 1))
+    expect(b.claimId).toBeGreaterThan(a.claimId)
   }, 30_000)
 })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { formatClaimBody, type ClaimComment, type ClaimMarker } from './claim.js'
-import { editFor, initialState, MAX_POSTS, step, type HandleState, type MachineConfig } from './claim-machine.js'
+import { chainBounds, chainWait, editFor, initialState, MAX_POSTS, step, stillHeld, type HandleState, type MachineConfig } from './claim-machine.js'
 
 const T0 = Date.parse('2026-01-01T00:00:00Z')
 const iso = (ms: number): string => new Date(ms).toISOString()
@@ -73,5 +73,51 @@ describe('the claim handle\'s state machine', () => {
   it('another claim that is terminal ends the holder: the issue is finished', () => {
     const other = comment(14, marker({ node: 'other', nonce: 'x', state: 'done' }), 'peer', T0 + 2000)
     expect(run([...won, { type: 'read', comments: [own, other], serverNow: T0 + 9000, sentAt: 9000 - 100, at: 9000 }])).toMatchObject({ name: 'lost', reason: 'completed' })
+  })
+
+  describe('the chain of reads a fence needs', () => {
+    // margin 5000, settle 500: gap 2500, span 5000 + 2500 + 2000 = 9500.
+    const read = (sentAt: number, at = sentAt + 50): Parameters<typeof step>[2] => ({ type: 'read', comments: [own], serverNow: T0 + at, sentAt, at })
+    const reads = (from: number, to: number, every: number): Array<Parameters<typeof step>[2]> => {
+      const out = []
+      for (let t = from; t <= to; t += every) out.push(read(t))
+      return out
+    }
+
+    it('grows with reads less than the gap apart, and lets a fence pass once it reaches the span back', () => {
+      expect(chainBounds(cfg)).toEqual({ gapMs: 2500, spanMs: 9500 })
+      expect(chainWait(cfg, run(won))).toBe(600 + 9500 - 500)
+      const s = run([...won, ...reads(2000, 10_200, 2000)])
+      expect(s).toMatchObject({ name: 'holding', chain: { firstAt: 600, lastSent: 10_000 } })
+      expect(chainWait(cfg, s)).toBe(100)
+      expect(chainWait(cfg, run([...won, ...reads(2000, 10_200, 2000), read(10_100)]))).toBe(0)
+    })
+
+    it('a gap longer than chainGapMs (a pause, failed reads) starts it again: a fence reads for a span first', () => {
+      const s = run([...won, ...reads(2000, 6000, 2000), read(8000, 8600)]) // answered 2600 after the last send
+      expect(s).toMatchObject({ chain: { firstAt: 8600, lastSent: 8000 } })
+      expect(chainWait(cfg, s)).toBe(9500 + 600)
+    })
+
+    it('a write of the own comment (renewal), answered or failed, starts it again after its answer; a read sent before does not count', () => {
+      const renewed = comment(10, marker({ renews: iso(T0) }), 'me', T0, T0 + 5000)
+      const base = [...won, ...reads(2000, 10_000, 2000)]
+      const sent = run([...base, { type: 'edit_sent', terminal: false }])
+      expect(sent).toMatchObject({ chain: undefined, writtenAt: Number.POSITIVE_INFINITY })
+      const answered = run([...base, { type: 'edit_sent', terminal: false }, read(10_500), { type: 'edit_answered', comment: renewed, sentAt: 10_400, at: 10_600, terminal: false }, read(10_550, 10_650)])
+      expect(answered).toMatchObject({ chain: undefined, writtenAt: 10_600 })
+      expect(run([...base, { type: 'edit_sent', terminal: false }, { type: 'edit_failed', at: 10_700 }, read(10_800)])).toMatchObject({ chain: { firstAt: 10_850, lastSent: 10_800 }, writtenAt: 10_700 })
+      expect(chainWait(cfg, sent)).toBe(9500)
+    })
+  })
+
+  it('a loser asked again: a claim still holds (its lease end, or for ever when finished), or none does (released, deleted, broken)', () => {
+    const holder = comment(5, marker({ node: 'other', nonce: 'x' }), 'peer', T0, T0 + 1000)
+    expect(stillHeld(cfg, [holder], T0 + 2000)).toMatchObject({ winner: { id: 5 }, retryAt: T0 + 1000 + 60_000 + 2500 })
+    expect(stillHeld(cfg, [], T0 + 2000)).toBeUndefined()
+    const breaker = comment(7, marker({ node: 'third', nonce: 'y', breaks: 5, attempt: 2 }), 'peer', T0 + 1500)
+    expect(stillHeld(cfg, [holder, breaker], T0 + 2000)).toMatchObject({ winner: { id: 7 } })
+    const done = comment(5, marker({ node: 'other', nonce: 'x', state: 'done' }), 'peer', T0, T0 + 1000)
+    expect(stillHeld(cfg, [done], T0 + 2000)?.retryAt).toBe(Number.POSITIVE_INFINITY)
   })
 })

@@ -228,12 +228,7 @@ function judge (cfg: MachineConfig, own: OwnComment, comments: readonly ClaimCom
   if (d.broken.has(own.id)) return lost('broken', own)
   const w = d.winner
   if (w !== undefined && w.id < own.id) {
-    return lost(w.marker.state === 'claimed' ? 'held' : 'completed', own, {
-      winner: w,
-      retryAt: w.marker.state !== 'claimed'
-        ? Number.POSITIVE_INFINITY
-        : w.trusted ? w.updatedAt + w.marker.lease_ms + cfg.graceMs : w.createdAt + Math.min(w.marker.lease_ms, cfg.untrustedLeaseMs ?? 0) + cfg.graceMs
-    })
+    return lost(w.marker.state === 'claimed' ? 'held' : 'completed', own, { winner: w, retryAt: retryAtOf(cfg, w) })
   }
   // A finished issue stays finished, whoever finished it.
   const done = d.live.find((c) => c.id !== own.id && c.marker.state !== 'claimed')
@@ -245,6 +240,26 @@ function judge (cfg: MachineConfig, own: OwnComment, comments: readonly ClaimCom
   // No revival: the lease by local elapsed time since the last confirmed write must not have run out.
   if (!holderValid({ updatedAt: own.updatedAt, marker: marker as ClaimMarker }, localServerEstimate(own, at), 0)) return lost('expired', own)
   return { ok: true, listed: listed ?? { id: own.id, author: '', trusted: true, marker: marker as ClaimMarker, createdAt: own.createdAt, updatedAt }, nextAttempt: d.nextAttempt }
+}
+
+/**
+ * A claimer that lost keeps the winner's lease end and answers `lost` until then without
+ * posting. When it is asked again, a conditional read (free when unchanged) tells whether a
+ * claim still holds the issue: the lowest live claim then, with its lease end (server ms;
+ * `+Infinity` when the issue is finished). `undefined`: none holds (the winner released its
+ * claim, or it was deleted, broken or expired), so claiming is worth it again.
+ */
+export function stillHeld (cfg: Pick<MachineConfig, 'graceMs' | 'trusted' | 'untrustedLeaseMs'>, comments: readonly ClaimComment[], serverNow: number): { winner: Claim, retryAt: number } | undefined {
+  const d = decide({ comments, serverNow, graceMs: cfg.graceMs, trustedClaimants: cfg.trusted, untrustedLeaseMs: cfg.untrustedLeaseMs })
+  const w = d.winner
+  if (w === undefined) return undefined
+  return { winner: w, retryAt: retryAtOf(cfg, w) }
+}
+
+/** Until when (server ms) claiming against the live claim `w` is pointless. */
+function retryAtOf (cfg: Pick<MachineConfig, 'graceMs' | 'untrustedLeaseMs'>, w: Claim): number {
+  if (w.marker.state !== 'claimed') return Number.POSITIVE_INFINITY
+  return w.trusted ? w.updatedAt + w.marker.lease_ms + cfg.graceMs : w.createdAt + Math.min(w.marker.lease_ms, cfg.untrustedLeaseMs ?? 0) + cfg.graceMs
 }
 
 /** The one transition function. Events that do not apply to a state leave it unchanged. */

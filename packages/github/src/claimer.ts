@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto'
 import { formatTimestamp, type TaskClaimMessage } from '@bzzz/protocol'
 import { formatClaimBody, parseClaimMarker, type Claim, type ClaimMarker } from './claim.js'
 import {
-  chainBounds, chainWait, editFor, initialState, isFinal, localServerEstimate, markerFor, orphansIn, publishWait, step,
+  chainBounds, chainWait, editFor, initialState, isFinal, localServerEstimate, markerFor, orphansIn, publishWait, step, stillHeld,
   type HandleEvent, type HandleState, type LostReason, type MachineConfig
 } from './claim-machine.js'
 import type { GitHubClient } from './client.js'
@@ -186,7 +186,9 @@ export function createClaimer (init: ClaimerInit): Claimer {
   const fenceEveryMs = Math.max(1, Math.floor(gapMs / 6))
 
   // Per issue: until when (local ms) claiming again is pointless, and who held it.
-  const retryAt = new Map<string, { at: number, reason: 'held' | 'completed', winner: { id: number, node: string, author: string } | undefined }>()
+  // The last read is kept: asked again, the claimer reads conditionally (free when unchanged) and
+  // claims at once if no claim holds any more (the winner released it: a drain, a delegation).
+  const retryAt = new Map<string, { at: number, reason: 'held' | 'completed', winner: { id: number, node: string, author: string } | undefined, read: CommentsRead | undefined }>()
   const sweeps = new Set<Promise<void>>()
   const ignoredLogged = new Set<number>()
 
@@ -246,17 +248,45 @@ export function createClaimer (init: ClaimerInit): Claimer {
     void p.finally(() => sweeps.delete(p))
   }
 
+  /**
+   * Whether a claim still holds an issue this claimer lost (updating the cache entry), by a
+   * conditional read: false when none does. A failed read keeps the cached answer.
+   */
+  const recheck = async (ref: RepoRef, issue: number, scope: string, known: NonNullable<ReturnType<typeof retryAt.get>>, trusted: readonly string[] | undefined, signal: AbortSignal | undefined): Promise<boolean | undefined> => {
+    try {
+      const r = await listIssueComments({ client, ref, issue, scope, signal, previous: known.read, maxPages: init.maxPages })
+      known.read = r
+      const serverNow = r.serverTime ?? Date.now()
+      const held = stillHeld({ graceMs, trusted, untrustedLeaseMs: leaseMs }, r.comments, serverNow)
+      if (held === undefined) return false
+      const w = held.winner
+      known.winner = { id: w.id, node: w.marker.node, author: w.author }
+      known.reason = w.marker.state === 'claimed' ? 'held' : 'completed'
+      known.at = held.retryAt === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : clock.now() + Math.max(0, held.retryAt - serverNow)
+      return true
+    } catch (err) {
+      if (signal?.aborted === true) throw err
+      client.log.debug(`re-reading the claims of #${issue} failed: ${(err as Error).message}`)
+      return undefined
+    }
+  }
+
   const claim = async (repo: string, issue: number, options: ClaimOptions = {}): Promise<ClaimOutcome> => {
     const ref = parseRepo(repo)
     const key = `${repo}#${issue}`
     const scope = `task:${key}`
     const signal = options.signal
     signal?.throwIfAborted()
+    const login = init.trustAnyone === true ? undefined : await client.login({ signal })
+    const trusted = login === undefined ? undefined : [login, ...trustedList()]
     const known = retryAt.get(key)
     if (options.breaks === undefined && known !== undefined && clock.now() < known.at) {
-      return { outcome: 'lost', reason: known.reason, winner: known.winner, scope, retryAfterMs: known.at - clock.now() }
+      const held = known.reason === 'completed' ? undefined : await recheck(ref, issue, scope, known, trusted, signal)
+      if (known.reason === 'completed' || held !== false) {
+        return { outcome: 'lost', reason: known.reason, winner: known.winner, scope, retryAfterMs: known.at - clock.now() }
+      }
+      retryAt.delete(key)
     }
-    const login = init.trustAnyone === true ? undefined : await client.login({ signal })
     const cfg: MachineConfig = {
       node: init.node,
       nonce: randomBytes(12).toString('base64url'),
@@ -264,7 +294,7 @@ export function createClaimer (init: ClaimerInit): Claimer {
       settleMs,
       graceMs,
       marginMs,
-      trusted: login === undefined ? undefined : [login, ...trustedList()],
+      trusted,
       // A peer missing from the trust list is still respected for one lease (never extended).
       untrustedLeaseMs: leaseMs,
       breaks: options.breaks,
@@ -355,7 +385,7 @@ export function createClaimer (init: ClaimerInit): Claimer {
       let retryAfterMs: number | undefined
       if (st.retryAt !== undefined && (reason === 'held' || reason === 'completed')) {
         retryAfterMs = st.retryAt === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : Math.max(0, st.retryAt - lastServer.serverNow)
-        retryAt.set(key, { at: clock.now() + retryAfterMs, reason, winner })
+        retryAt.set(key, { at: clock.now() + retryAfterMs, reason, winner, read: lastRead })
       }
       return { outcome: 'lost', reason, winner, scope, retryAfterMs }
     }
