@@ -100,4 +100,26 @@ describe('a claim handle', () => {
     await expect(first).rejects.toMatchObject({ name: 'AbortError' })
     await expect(second).resolves.toBe('alice')
   }, 30_000)
+
+  it('a watching holder notices a break by itself (its signal aborts, no fence needed); a fence passes only after its chain of reads reaches back far enough', async () => {
+    fx = await startForge({
+      users: ['alice', 'bob'],
+      repos: [{ owner: 'alice', name: 'tasks', files: { 'README.md': '# tasks\n' }, permissions: { bob: 'write' }, labels: ['bzzz'], issues: issues(2, 'alice') }]
+    })
+    // margin 1000, settle 100: gap 500, span 1000 + 500 + 400 = 1900 ms; a watch read every 166 ms.
+    const opts = { settleMs: 100, marginMs: 1000, setStatus: false, trustedClaimants: ['alice', 'bob'] }
+    const alice = await fx.client('alice')
+    const a = won(await createClaimer({ client: alice, node: 'A', ...opts }).claim('alice/tasks', 1))
+    const wonAt = performance.now()
+    a.startRenewing()
+    await a.fence()
+    expect(performance.now() - wonAt).toBeGreaterThanOrEqual(1900 - 300) // the decision read came ≤ one read before
+    const notModified = alice.scopeCounts(a.scope).notModified
+    expect(notModified).toBeGreaterThan(3) // the watch's and the fence's reads: free 304s
+    const b = won(await createClaimer({ client: await fx.client('bob'), node: 'B', ...opts }).claim('alice/tasks', 1, { breaks: a.claimId }))
+    await until(() => a.signal.aborted, 5000)
+    expect(a.signal.reason).toMatchObject({ name: 'ClaimLostError', reason: 'broken' })
+    expect(a.state).toBe('lost')
+    await b.release()
+  }, 30_000)
 })
