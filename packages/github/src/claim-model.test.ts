@@ -327,7 +327,7 @@ describe('the claim handle against a model of GitHub (virtual time)', () => {
     // The runs reach the interesting places: wins, takeovers, fences passed, results published.
     expect(stats.wins).toBeGreaterThan(RUNS / 2)
     expect(stats.twoWinners).toBeGreaterThan(RUNS / 20)
-    expect(stats.passes).toBeGreaterThan(RUNS / 5)
+    expect(stats.passes).toBeGreaterThan(RUNS / 8) // about 22 % of runs pass a fence (fences wait for their chain of reads)
     expect(stats.published).toBeGreaterThan(RUNS / 20)
   }, 600_000)
 })
