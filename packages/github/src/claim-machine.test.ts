@@ -88,7 +88,7 @@ describe('the claim handle\'s state machine', () => {
       expect(chainBounds(cfg)).toEqual({ gapMs: 2500, spanMs: 9500 })
       expect(chainWait(cfg, run(won))).toBe(600 + 9500 - 500)
       const s = run([...won, ...reads(2000, 10_200, 2000)])
-      expect(s).toMatchObject({ name: 'holding', chain: { firstAt: 600, lastSent: 10_000 } })
+      expect(s).toMatchObject({ name: 'holding', chain: { firstAt: 600, lastSent: 10_000, lastServer: T0 + 10_050 } })
       expect(chainWait(cfg, s)).toBe(100)
       expect(chainWait(cfg, run([...won, ...reads(2000, 10_200, 2000), read(10_100)]))).toBe(0)
     })
@@ -97,6 +97,9 @@ describe('the claim handle\'s state machine', () => {
       const s = run([...won, ...reads(2000, 6000, 2000), read(8000, 8600)]) // answered 2600 after the last send
       expect(s).toMatchObject({ chain: { firstAt: 8600, lastSent: 8000 } })
       expect(chainWait(cfg, s)).toBe(9500 + 600)
+      // A machine suspended between two reads: its monotonic clock stood still, the server's did not.
+      const suspended = run([...won, ...reads(2000, 6000, 2000), { type: 'read', comments: [own], serverNow: T0 + 20_000, sentAt: 8000, at: 8050 }])
+      expect(suspended).toMatchObject({ chain: { firstAt: 8050, lastSent: 8000 } })
     })
 
     it('a write of the own comment (renewal), answered or failed, starts it again after its answer; a read sent before does not count', () => {

@@ -63,6 +63,12 @@ export interface Chain {
   firstAt: number
   /** Local time the chain's last read was sent. */
   lastSent: number
+  /**
+   * The server's clock at the chain's last read (its `Date`): a gap longer by the server's
+   * clock than `chainGapMs` + rounding also cuts the chain (a suspended machine's monotonic
+   * clock stands still).
+   */
+  lastServer: number
 }
 
 export type LostReason =
@@ -290,7 +296,7 @@ export function step (cfg: MachineConfig, s: HandleState, e: HandleEvent, attemp
       const attempt = s.name === 'holding' ? s.attempt : attemptHint
       const j = judge(cfg, s.own, e.comments, e.serverNow, e.at, s.name === 'deciding')
       if (!('ok' in j)) return s.name === 'holding' && s.terminalSent && j.name === 'lost' ? { ...j, withdraw: false } : j
-      if (s.name === 'holding') return { ...s, chain: extendChain(cfg, s.chain, s.writtenAt, e.sentAt, e.at) }
+      if (s.name === 'holding') return { ...s, chain: extendChain(cfg, s.chain, s.writtenAt, e) }
       return {
         name: 'holding',
         own: s.own,
@@ -301,7 +307,7 @@ export function step (cfg: MachineConfig, s: HandleState, e: HandleEvent, attemp
         // someone else while its holder was in a step.
         publishFrom: s.own.createdAt + 2 * cfg.settleMs + cfg.marginMs + ROUNDING_MS,
         terminalSent: false,
-        chain: { firstAt: e.at, lastSent: e.sentAt },
+        chain: { firstAt: e.at, lastSent: e.sentAt, lastServer: e.serverNow },
         writtenAt: e.sentAt
       }
     }
@@ -355,10 +361,13 @@ export function publishWait (s: HandleState, serverNow: number): number {
  * back at most `chainGapMs` after the chain's last read was sent; otherwise it starts a new one
  * (or, sent before the write's answer, none).
  */
-export function extendChain (cfg: MachineConfig, chain: Chain | undefined, writtenAt: number, sentAt: number, at: number): Chain | undefined {
-  if (sentAt < writtenAt) return chain
-  if (chain !== undefined && at - chain.lastSent <= chainBounds(cfg).gapMs) return { firstAt: chain.firstAt, lastSent: Math.max(chain.lastSent, sentAt) }
-  return { firstAt: at, lastSent: sentAt }
+export function extendChain (cfg: MachineConfig, chain: Chain | undefined, writtenAt: number, read: { sentAt: number, at: number, serverNow: number }): Chain | undefined {
+  if (read.sentAt < writtenAt) return chain
+  const { gapMs } = chainBounds(cfg)
+  if (chain !== undefined && read.at - chain.lastSent <= gapMs && read.serverNow - chain.lastServer <= gapMs + ROUNDING_MS) {
+    return { firstAt: chain.firstAt, lastSent: Math.max(chain.lastSent, read.sentAt), lastServer: Math.max(chain.lastServer, read.serverNow) }
+  }
+  return { firstAt: read.at, lastSent: read.sentAt, lastServer: read.serverNow }
 }
 
 /**
