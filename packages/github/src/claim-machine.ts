@@ -35,7 +35,7 @@ export interface MachineConfig {
   breaks: number | undefined
   /**
    * The watch chain (see `Chain`): the longest gap allowed between two reads of one chain,
-   * local ms from a read's send to the next one's answer. Default `marginMs / 2`.
+   * local ms from a read's send to the next one's answer. Default `marginMs / 2`, at least 1 s.
    */
   chainGapMs?: number
   /**
@@ -47,7 +47,8 @@ export interface MachineConfig {
 
 /** The chain bounds of a configuration, defaults applied. */
 export function chainBounds (cfg: Pick<MachineConfig, 'marginMs' | 'settleMs' | 'chainGapMs' | 'chainSpanMs'>): { gapMs: number, spanMs: number } {
-  const gapMs = cfg.chainGapMs ?? Math.floor(cfg.marginMs / 2)
+  // At least a second: a tiny margin would otherwise make the watch read many times a second.
+  const gapMs = cfg.chainGapMs ?? Math.max(1000, Math.floor(cfg.marginMs / 2))
   return { gapMs, spanMs: cfg.chainSpanMs ?? cfg.marginMs + gapMs + 4 * cfg.settleMs }
 }
 

@@ -106,14 +106,14 @@ describe('a claim handle', () => {
       users: ['alice', 'bob'],
       repos: [{ owner: 'alice', name: 'tasks', files: { 'README.md': '# tasks\n' }, permissions: { bob: 'write' }, labels: ['bzzz'], issues: issues(2, 'alice') }]
     })
-    // margin 1000, settle 100: gap 500, span 1000 + 500 + 400 = 1900 ms; a watch read every 166 ms.
+    // margin 1000, settle 100: gap 1000 (at least a second), span 1000 + 1000 + 400 = 2400 ms; a watch read every 333 ms.
     const opts = { settleMs: 100, marginMs: 1000, setStatus: false, trustedClaimants: ['alice', 'bob'] }
     const alice = await fx.client('alice')
     const a = won(await createClaimer({ client: alice, node: 'A', ...opts }).claim('alice/tasks', 1))
     const wonAt = performance.now()
     a.startRenewing()
     await a.fence()
-    expect(performance.now() - wonAt).toBeGreaterThanOrEqual(1900 - 300) // the decision read came ≤ one read before
+    expect(performance.now() - wonAt).toBeGreaterThanOrEqual(2400 - 400) // the decision read came ≤ one read before
     const notModified = alice.scopeCounts(a.scope).notModified
     expect(notModified).toBeGreaterThan(3) // the watch's and the fence's reads: free 304s
     const b = won(await createClaimer({ client: await fx.client('bob'), node: 'B', ...opts }).claim('alice/tasks', 1, { breaks: a.claimId }))

@@ -64,7 +64,8 @@ export interface ClaimerInit {
    * While `startRenewing` runs, the holder also reads the issue's comments this often
    * (conditionally: a free `304` when nothing changed). It notices a break or a lower claim
    * early, and keeps the unbroken run of reads that a fence needs to pass at once (a fence
-   * after a quiet spell reads a few times first). Default `marginMs / 6`.
+   * after a quiet spell reads a few times first). Default a third of the chain's gap:
+   * `marginMs / 6`, at least 333 ms.
    */
   watchEveryMs?: number
   clock?: Clock
@@ -182,7 +183,7 @@ export function createClaimer (init: ClaimerInit): Claimer {
   if (renewEveryMs >= leaseMs - marginMs) throw new ConfigError('renewEveryMs must leave margin before the lease ends')
   const { gapMs, spanMs } = chainBounds({ marginMs, settleMs })
   const watchEveryMs = init.watchEveryMs ?? Math.max(1, Math.floor(gapMs / 3))
-  if (watchEveryMs >= gapMs) throw new ConfigError('watchEveryMs must be shorter than marginMs / 2')
+  if (watchEveryMs >= gapMs) throw new ConfigError(`watchEveryMs must be shorter than the chain's gap (${gapMs} ms)`)
   const fenceEveryMs = Math.max(1, Math.floor(gapMs / 6))
 
   // Per issue: until when (local ms) claiming again is pointless, and who held it.
