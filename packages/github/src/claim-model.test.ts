@@ -386,6 +386,16 @@ const FOUND: Array<{ why: string, lagMax: number, latencyMax: number, seed: numb
     ]
   },
   {
+    why: 'the breaker passes a fence, a maintainer deletes its claim, the broken holder (renewing, its fence right before the break) reports a failure (found on the unfixed code with seed 140346661)',
+    lagMax: 200,
+    latencyMax: 20,
+    seed: 1,
+    cmds: () => [
+      new ClaimCmd(2, false), new AdvanceCmd(5999), new ClaimCmd(0, false), new FenceCmd(2), new ClaimCmd(1, true), new AdvanceCmd(20_492), new FenceCmd(1),
+      new OtherCmd('delete', 1), new ReportCmd(2), new AdvanceCmd(1000)
+    ]
+  },
+  {
     why: 'the broken holder is paused (no watch reads) while the breaker passes and a maintainer deletes its claim; after the pause it fences at once',
     lagMax: 800,
     latencyMax: 0,
