@@ -487,8 +487,9 @@ export function createClaimer (init: ClaimerInit): Claimer {
             await clock.sleep(wait, stop.signal)
             if (!renewing || stop.signal.aborted) return
             // A renewal restarts the fence's chain of reads: while a fence builds one, wait,
-            // unless the lease would run too short for that fence to pass anyway.
-            while (fencing > 0 && leaseLeft() > marginMs + gapMs + 1000) await clock.sleep(watchEveryMs, stop.signal)
+            // until the lease is about to run too short for that fence to pass anyway (a fence
+            // lasts minutes at most, so with the default lease/2 this never comes near).
+            while (fencing > 0 && leaseLeft() > marginMs + 1000) await clock.sleep(Math.min(watchEveryMs, Math.max(1, leaseLeft() - marginMs - 1000)), stop.signal)
             if (!renewing || stop.signal.aborted) return
             try {
               await handle.renew()
