@@ -116,4 +116,11 @@ describe('lifecycle', () => {
     expect(ended.state.phase).toBe('stopping')
     expect(ended.actions).toEqual(['stop-components'])
   })
+
+  it('a failed start stops what had started, then ends stopped (the start error is not masked)', () => {
+    const failed = lifecycleStep(lifecycleStep(INITIAL_LIFECYCLE, { type: 'start' }).state, { type: 'failed' })
+    expect(failed.state.phase).toBe('stopping')
+    expect(failed.actions).toEqual(['stop-components'])
+    expect(lifecycleStep(failed.state, { type: 'stopped' }).state.phase).toBe('stopped')
+  })
 })
