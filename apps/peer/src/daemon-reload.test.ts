@@ -66,10 +66,12 @@ describe('a daemon process: capabilities, SIGHUP reload, log verify, task run', 
     expect(String(failed.err)).toMatch(/repos/)
     expect((await api<{ repos: string[] }>(d, '/api/status')).repos).toEqual(['acme/tasks'])
 
-    await writeFile(d.configPath, stringify({ ...config, repos: ['acme/tasks', 'acme/other'] }))
+    // A new repository applies at once; a changed agent setting needs a restart, and the log line says so.
+    await writeFile(d.configPath, stringify({ ...config, repos: ['acme/tasks', 'acme/other'], agent: { ...(config as { agent?: object }).agent, slots: 2 } }))
     d.proc!.kill('SIGHUP')
     const reloaded = await waitFor('the reload', () => events(d, 'daemon:reloaded')[0], 30_000)
     expect(reloaded.repos).toEqual(['acme/other', 'acme/tasks'])
+    expect(reloaded.needsRestart).toEqual(['agent'])
     await waitFor('acme/other#1 done', async () => (await api<Task[]>(d, '/api/tasks')).find((t) => t.key === 'acme/other#1')?.status === 'done', 90_000)
     expect(await pulls('acme/other')).toHaveLength(1)
     // The same process all along, and the unlabelled issue of acme/tasks was no task.
@@ -81,6 +83,11 @@ describe('a daemon process: capabilities, SIGHUP reload, log verify, task run', 
   it('bzzz log verify without a daemon: reads the data directory; a corrupted entry is named, exit 1', async () => {
     d.proc!.kill('SIGTERM')
     expect(await d.exited).toBe(0)
+    // A command that needs the daemon says so in one line, exit 1.
+    const caps = await bzzz(d, ['capabilities'])
+    expect(caps.code).toBe(1)
+    expect(caps.stderr.trim().split('\n')).toHaveLength(1)
+    expect(caps.stderr).toMatch(/daemon/)
     const ok = await bzzz(d, ['log', 'verify', '--json'])
     expect(ok.code, ok.stderr).toBe(0)
     const checks = JSON.parse(ok.stdout) as Array<{ author: string, length: number, ok: boolean, error?: { seq: number, code: string } }>

@@ -122,6 +122,8 @@ describe.skipIf(!runnable)('help and delegation with real agents', () => {
       n.on('task:help', (e: NodeEvents['task:help'][0]) => { help.push(`${name}:${e.role}`) })
       n.on('task:note', (e) => { notes.push(`${name}:${e.body.split('\n')[0]!}`) })
     }
+    const released: string[] = []
+    asker.on('task:released', (e) => { released.push(e.reason) })
     const progress: string[] = []
     helper.on('task:progress', ({ event }) => { progress.push(event.text) })
 
@@ -140,6 +142,8 @@ describe.skipIf(!runnable)('help and delegation with real agents', () => {
     expect(task.holder?.node).toBe(helper.nodeId)
     expect(task.attempt).toBe(2)
     expect(help).toEqual(['ollama:asked', 'claude:offered', 'ollama:accepted', 'claude:taken'])
+    // The asker withdrew in the helper's favour: its claim released, no result of its own.
+    expect(released).toEqual([`delegated to ${helper.nodeId}`])
     // No failure report from the asker: its failure became the request for help.
     const comments = await fetch(`${forge.url}/repos/${REPO}/issues/1/comments?per_page=100`, { headers: { authorization: 'token tok-maintainer' } })
     expect((await comments.json() as Array<{ body: string }>).filter((c) => c.body.includes('<!-- bzzz:failure'))).toEqual([])
