@@ -6,49 +6,33 @@
 // the peer asks the mesh for `claude`. The claude peer offers, is accepted, takes the task over
 // through the claim (the asker released it in its favour), continues from the asker's WIP branch
 // and opens exactly one pull request holding both peers' work.
-import { execFile } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { canUseNetworkNamespaces, createAgentAdapter, createScriptedModelServer, withLoopbackNamespace, type CliAgentAdapter, type ScriptedModelServer } from '@bzzz/executor'
+import type { ScriptedModelServer } from '@bzzz/executor'
 import type { Forge } from '@bzzz/forge'
 import { pino } from 'pino'
 import { loadConfig } from './config.js'
 import { nodeFromConfig } from './daemon.js'
+import { OLLAMA_MODEL, canRunRealClaude, claudeNode, expectOnePullRequestWithBothParts, startModels } from './delegation.test-utils.js'
 import type { NodeEvents } from './events.js'
 import type { BzzzNode } from './node.js'
-import { FAST_TIMINGS, REPO, connectAll, pullRequests, testForge, testNode, waitFor } from './test-utils.js'
+import { FAST_TIMINGS, REPO, connectAll, testForge, waitFor } from './test-utils.js'
 
-const exec = promisify(execFile)
-const EXECUTOR_BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'packages', 'executor', 'node_modules', '.bin')
-const runnable = canUseNetworkNamespaces() && existsSync('/usr/bin/unshare') && existsSync(join(EXECUTOR_BIN, 'claude'))
-if (!runnable) console.warn('real delegation test skipped: it needs root, unshare and the claude CLI (CI has them)')
+if (!canRunRealClaude) console.warn('real delegation test skipped: it needs root, unshare and the claude CLI (CI has them)')
 
-const fence = '`'.repeat(3)
-const partA = `I start with the outline.\n${fence}diff\n--- /dev/null\n+++ b/outline.md\n@@ -0,0 +1 @@\n+Outline by the Ollama model.\n${fence}\n`
-// A diff that never applies (wrong context): the model is stuck until its round limit.
-const stuck = `${fence}diff\n--- a/README.md\n+++ b/README.md\n@@ -1 +1 @@\n-# something else\n+# changed\n${fence}\n`
-
-describe.skipIf(!runnable)('help and delegation with real agents', () => {
+describe.skipIf(!canRunRealClaude)('help and delegation with real agents', () => {
   let dir: string
   let forge: Forge
   let ollama: ScriptedModelServer
   let anthropic: ScriptedModelServer
+  let socketPath: string
   const nodes: BzzzNode[] = []
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'bzzz-delegation-'))
-    ollama = createScriptedModelServer({ script: { actions: [{ text: partA }, ...Array.from({ length: 7 }, () => ({ text: stuck }))], final: 'x' }, models: ['qwen2.5-coder'] })
-    anthropic = createScriptedModelServer({
-      script: { actions: [{ write: { path: 'solution.md', content: 'Solution by claude, after the outline.\n' } }], final: 'Wrote solution.md.' },
-      socketPath: join(dir, 'anthropic.sock')
-    })
-    await ollama.start()
-    await anthropic.start()
+    ;({ ollama, anthropic, socketPath } = await startModels(dir))
     forge = await testForge(['ollama', 'claude'], [{ title: 'Outline and solve', body: 'Write outline.md, then solution.md.', author: 'maintainer', labels: ['bzzz'] }])
   })
 
@@ -74,8 +58,8 @@ describe.skipIf(!runnable)('help and delegation with real agents', () => {
       `repos: [${REPO}]`,
       'mesh: { transport: memory, name: test }',
       'http: { enabled: false }',
-      'agent: { kind: ollama, model: qwen2.5-coder, escalate: claude }',
-      `capabilities: { detect: false, models: [qwen2.5-coder], ollamaHost: '${ollama.url}' }`,
+      `agent: { kind: ollama, model: ${OLLAMA_MODEL}, escalate: claude }`,
+      `capabilities: { detect: false, models: [${OLLAMA_MODEL}], ollamaHost: '${ollama.url}' }`,
       'git: { name: bzzz-ollama, email: ollama@bzzz.local }'
     ].join('\n'))
     const { config } = await loadConfig({ path: configPath, env: {} })
@@ -91,29 +75,7 @@ describe.skipIf(!runnable)('help and delegation with real agents', () => {
     nodes.push(asker)
 
     // The helper: the real claude CLI, only the scripted Anthropic endpoint reachable.
-    const home = join(dir, 'claude-home')
-    await mkdir(home)
-    const helper = await testNode({
-      name: 'claude',
-      forge,
-      executor: false,
-      capabilities: { installed: ['claude'] },
-      extra: {
-        agent: withLoopbackNamespace(createAgentAdapter('claude') as CliAgentAdapter, [{ port: anthropic.port, socketPath: join(dir, 'anthropic.sock') }]),
-        agentOptions: {
-          identity: { name: 'bzzz-claude', email: 'claude@bzzz.local' },
-          wipIntervalMs: 0,
-          limits: { wallClockMs: 90_000 },
-          endpoint: { baseUrl: anthropic.url, apiKeyEnv: 'SCRIPTED_API_KEY' },
-          env: {
-            PATH: `${dirname(process.execPath)}:${EXECUTOR_BIN}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin`,
-            HOME: home,
-            SCRIPTED_API_KEY: 'dummy',
-            ANTHROPIC_API_KEY: 'dummy'
-          }
-        }
-      }
-    })
+    const helper = await claudeNode(forge, dir, anthropic, socketPath)
     nodes.push(helper)
 
     const help: string[] = []
@@ -144,21 +106,7 @@ describe.skipIf(!runnable)('help and delegation with real agents', () => {
     expect(help).toEqual(['ollama:asked', 'claude:offered', 'ollama:accepted', 'claude:taken'])
     // The asker withdrew in the helper's favour: its claim released, no result of its own.
     expect(released).toEqual([`delegated to ${helper.nodeId}`])
-    // No failure report from the asker: its failure became the request for help.
-    const comments = await fetch(`${forge.url}/repos/${REPO}/issues/1/comments?per_page=100`, { headers: { authorization: 'token tok-maintainer' } })
-    expect((await comments.json() as Array<{ body: string }>).filter((c) => c.body.includes('<!-- bzzz:failure'))).toEqual([])
-    // Exactly one pull request, by the helper, with the asker's outline and the helper's solution.
-    const prs = await pullRequests(forge)
-    expect(prs).toHaveLength(1)
-    expect(prs[0]!.user).toBe('bzzz-claude')
-    const check = join(dir, 'check')
-    await exec('git', ['clone', '-q', forge.gitUrl('bzzz-claude', 'tasks'), check])
-    await exec('git', ['fetch', '-q', forge.gitUrl('acme', 'tasks'), 'main:upstream'], { cwd: check })
-    const branch = prs[0]!.head.split(':')[1]!
-    await exec('git', ['fetch', '-q', 'origin', `${branch}:task`], { cwd: check })
-    expect((await exec('git', ['diff', '--name-only', 'upstream', 'task'], { cwd: check })).stdout.split('\n').filter(Boolean).sort()).toEqual(['outline.md', 'solution.md'])
-    const authors = (await exec('git', ['log', '--format=%an', 'upstream..task'], { cwd: check })).stdout.split('\n').filter(Boolean)
-    expect(new Set(authors)).toEqual(new Set(['bzzz-ollama', 'bzzz-claude']))
+    await expectOnePullRequestWithBothParts(forge, dir)
     expect(progress.some((p) => p.startsWith('final: ok'))).toBe(true)
     // The notes between the peers: the asker's WIP on meta_discussion, in both logs.
     expect(notes.filter((n) => n.startsWith('claude:wip bzzz-ollama/tasks')).length).toBeGreaterThan(0)
