@@ -111,8 +111,13 @@ describe('a daemon process: capabilities, SIGHUP reload, log verify, task run', 
   }, 60_000)
 
   it('bzzz task run: one issue on this machine alone, through the claim and the executor, to a pull request', async () => {
+    // Two repositories are watched now: which one must be said, in one line.
+    const which = await bzzz(d, ['task', 'run', '1'])
+    expect(which.code).toBe(1)
+    expect(which.stderr).toMatch(/^bzzz: repository: say which: --repo owner\/name/)
+    expect(which.stderr.trim().split('\n')).toHaveLength(1)
     const t0 = Date.now()
-    const run = await bzzz(d, ['task', 'run', '1', '--repo', 'acme/tasks'])
+    const run = await bzzz(d, ['task', 'run', 'acme/tasks#1'])
     console.log(JSON.stringify({ metric: 'task_run_s', seconds: Number(((Date.now() - t0) / 1000).toFixed(1)) }))
     expect(run.code, run.stderr).toBe(0)
     const prs = await pulls('acme/tasks')
