@@ -56,7 +56,8 @@ export function toTaskOutcome (out: ExecutorOutcome): TaskOutcome {
     case 'failure': return out.report !== undefined
       ? { kind: 'published', type: 'failure', url: out.report.url, reason: out.reason }
       : { kind: 'failure', reason: out.reason, tried: out.tried }
-    case 'help': return { kind: 'help', capability: out.capabilities[0] ?? '', reason: out.reason }
+    // The executor names a missing agent CLI `agent:<name>`; peers offer the agent by its name.
+    case 'help': return { kind: 'help', capability: (out.capabilities[0] ?? '').replace(/^agent:/, ''), reason: out.reason }
     case 'cancelled': return { kind: 'stopped', wipPushed: out.wip !== undefined }
   }
 }
