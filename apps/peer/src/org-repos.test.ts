@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Forge } from '@bzzz/forge'
 import type { BzzzNode } from './node.js'
+import { expandRepos } from './repos.js'
 import { FAST_TIMINGS, testForge, testNode, waitFor } from './test-utils.js'
 
 let forge: Forge | undefined
@@ -40,5 +41,9 @@ describe('watching owner/*', () => {
     const prs = await res.json() as Array<{ user: { login: string }, body: string }>
     expect(prs).toHaveLength(1)
     expect(prs[0]!.user.login).toBe('bzzz-alpha')
+    // A user's repositories (GET /users/{u}/repos, when no organisation has the name), forks left out:
+    // the node's own fork of acme/later is no task repository.
+    await forge.addRepo({ owner: 'maintainer', name: 'solo', files: { 'README.md': '# solo\n' } })
+    expect(await expandRepos(n.client, ['maintainer/*', 'bzzz-alpha/*'])).toEqual(['maintainer/solo'])
   }, 90_000)
 })
