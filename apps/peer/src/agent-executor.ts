@@ -2,7 +2,7 @@
 // opencode, ollama, a command) run on the task's branch, WIP pushed as it goes, the result
 // published by the executor; the node completes the claim and announces it.
 import { createExecutor, type AgentAdapter, type Executor, type ExecutorEvent, type ExecutorInit, type ExecutorOutcome } from '@bzzz/executor'
-import type { ClaimHandle } from '@bzzz/github'
+import type { ClaimHandle, Publisher } from '@bzzz/github'
 import type { ProgressEvent } from './events.js'
 import type { TaskExecutor, TaskOutcome, TaskWork } from './execution.js'
 
@@ -10,6 +10,23 @@ export interface AgentExecutorInit extends Omit<ExecutorInit<ClaimHandle>, 'publ
   agent: AgentAdapter
   /** Capabilities offered to peers asking for help (default: the agent's name). */
   offers?: readonly string[]
+  /**
+   * When the agent fails (any failure the executor would report), ask the mesh for this
+   * capability instead (e.g. an Ollama model failed: ask for `claude`). The executor's failure
+   * report is held back; the node posts one only when nobody can help.
+   */
+  escalate?: string
+}
+
+/** The node's publisher with failure reports held back (escalation): which claims had one. */
+function holdingFailureReports (publisher: Publisher): { publisher: Publisher, held: WeakSet<ClaimHandle> } {
+  const held = new WeakSet<ClaimHandle>()
+  const wrapped = Object.create(publisher) as Publisher
+  wrapped.reportFailure = async (claim) => {
+    held.add(claim)
+    return { number: 0, url: '', created: false }
+  }
+  return { publisher: wrapped, held }
 }
 
 function progressOf (event: ExecutorEvent): ProgressEvent | undefined {
@@ -39,7 +56,8 @@ export function toTaskOutcome (out: ExecutorOutcome): TaskOutcome {
     case 'failure': return out.report !== undefined
       ? { kind: 'published', type: 'failure', url: out.report.url, reason: out.reason }
       : { kind: 'failure', reason: out.reason, tried: out.tried }
-    case 'help': return { kind: 'help', capability: out.capabilities[0] ?? '', reason: out.reason }
+    // The executor names a missing agent CLI `agent:<name>`; peers offer the agent by its name.
+    case 'help': return { kind: 'help', capability: (out.capabilities[0] ?? '').replace(/^agent:/, ''), reason: out.reason }
     case 'cancelled': return { kind: 'stopped', wipPushed: out.wip !== undefined }
   }
 }
@@ -47,11 +65,16 @@ export function toTaskOutcome (out: ExecutorOutcome): TaskOutcome {
 /** A `TaskExecutor` that runs `agent` through @bzzz/executor. */
 export function createAgentExecutor (init: AgentExecutorInit): TaskExecutor & { close: () => Promise<void> } {
   let executor: Executor<ClaimHandle> | undefined
-  const { offers, ...rest } = init
+  const { offers, escalate, ...rest } = init
+  let held: WeakSet<ClaimHandle> | undefined
   return {
     offers: offers ?? [init.agent.name],
     run: async (work: TaskWork): Promise<TaskOutcome> => {
-      executor ??= createExecutor<ClaimHandle>({ ...rest, publisher: work.publisher, gitEnv: () => work.client.gitEnv() })
+      if (executor === undefined) {
+        const reports = escalate !== undefined ? holdingFailureReports(work.publisher) : undefined
+        held = reports?.held
+        executor = createExecutor<ClaimHandle>({ ...rest, publisher: reports?.publisher ?? work.publisher, gitEnv: () => work.client.gitEnv() })
+      }
       const a = work.announcement
       const title = a?.title ?? `Issue #${work.issue}`
       const out = await executor.run({
@@ -71,6 +94,9 @@ export function createAgentExecutor (init: AgentExecutorInit): TaskExecutor & { 
           if (event.type === 'wip') work.wipPushed(event.branch)
         }
       })
+      if (escalate !== undefined && out.type === 'failure' && held?.has(work.claim) === true) {
+        return { kind: 'help', capability: escalate, reason: `the ${init.agent.name} agent failed (${out.reason}): ask for ${escalate}` }
+      }
       return toTaskOutcome(out)
     },
     close: async () => { await executor?.close() }

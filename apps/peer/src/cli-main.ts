@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import type { Config } from './config-schema.js'
 import { defaultDataDir, loadConfig } from './config.js'
 import type { Check } from './doctor.js'
-import { DaemonUnreachableError } from './errors.js'
+import { DaemonUnreachableError, TaskArgumentError } from './errors.js'
 import { localClient } from './local-client.js'
 import { createLogger } from './logger.js'
 import type { LogCheck, NodeStatus } from './node.js'
@@ -203,9 +203,10 @@ export function buildCli (io: CliIo): Command {
     .action(async (issueArg: string, o: { repo?: string }) => {
       const { config: c } = await config()
       const m = /^(?:([^#\s]+)#)?(\d+)$/.exec(issueArg)
-      if (m === null) throw new InvalidArgumentError('issue: a number or owner/name#number')
+      // Checked here, after parsing: commander prints only the errors of its own parsing.
+      if (m === null) throw new TaskArgumentError(`issue ${JSON.stringify(issueArg)}`, 'a number or owner/name#number')
       const repoName = m[1] ?? o.repo ?? (c.repos.length === 1 && !c.repos[0]!.endsWith('/*') ? c.repos[0] : undefined)
-      if (repoName === undefined) throw new InvalidArgumentError('say which repository: --repo owner/name')
+      if (repoName === undefined) throw new TaskArgumentError('repository', `say which: --repo owner/name or owner/name#${m[2]} (${c.repos.length} watched)`)
       const logger = createLogger({ level: c.log.level === 'info' ? 'warn' : c.log.level, destination: undefined })
       const { nodeFromConfig } = await import('./daemon.js')
       const { staticCapabilities } = await import('./capabilities.js')

@@ -46,7 +46,8 @@ export function withDefaults (file: ConfigFile, env: NodeJS.ProcessEnv = process
     mesh: {
       name: file.mesh?.name ?? 'bzzz',
       transport: file.mesh?.transport ?? 'tcp',
-      listen: file.mesh?.listen ?? ['/ip4/0.0.0.0/tcp/4001'],
+      // A memory mesh (tests, one process) listens on a fresh /memory/ address of its own.
+      listen: file.mesh?.listen ?? (file.mesh?.transport === 'memory' ? [] : ['/ip4/0.0.0.0/tcp/4001']),
       announce: file.mesh?.announce ?? [],
       bootstrap: file.mesh?.bootstrap ?? [],
       mdns: file.mesh?.mdns ?? false,

@@ -89,10 +89,12 @@ export async function nodeFromConfig (config: Config, logger: Logger, options: {
       identity,
       sandbox: config.agent.sandbox ? 'bwrap' : 'none',
       ...(config.agent.model !== undefined ? { model: config.agent.model } : {}),
-      offers: config.agent.offers.length > 0 ? config.agent.offers : [config.agent.kind]
+      offers: config.agent.offers.length > 0 ? config.agent.offers : [config.agent.kind],
+      // The executor would post a failure report itself: escalation holds it back and asks the mesh.
+      ...(config.agent.escalate !== undefined ? { escalate: config.agent.escalate } : {})
     })
   }
-  if (executor !== undefined && config.agent.escalate !== undefined) executor = withEscalation(executor, config.agent.escalate)
+  if (executor !== undefined && config.agent.escalate !== undefined && config.agent.kind === 'scripted') executor = withEscalation(executor, config.agent.escalate)
   const t = config.timings
   const node = await createNode({
     ...(config.name !== undefined ? { name: config.name } : {}),
@@ -100,7 +102,7 @@ export async function nodeFromConfig (config: Config, logger: Logger, options: {
     mesh: {
       transport: config.mesh.transport,
       meshName: config.mesh.name,
-      listen: config.mesh.listen,
+      ...(config.mesh.listen.length > 0 ? { listen: config.mesh.listen } : {}),
       announce: config.mesh.announce,
       bootstrap: config.mesh.bootstrap,
       mdns: config.mesh.mdns,

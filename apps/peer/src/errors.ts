@@ -98,3 +98,13 @@ export class DaemonUnreachableError extends PeerError {
     this.url = url
   }
 }
+
+/** `bzzz task run`: the issue (or its repository) given cannot be told apart. */
+export class TaskArgumentError extends PeerError {
+  readonly argument: string
+  constructor (argument: string, expected: string) {
+    super('ERR_TASK_ARGUMENT', `${argument}: ${expected}`)
+    this.name = 'TaskArgumentError'
+    this.argument = argument
+  }
+}

@@ -2,6 +2,7 @@
 // mesh; the claude-capable peer offers; the asker accepts and releases its claim in the helper's
 // favour; the helper takes the task over through the claim and continues from the asker's WIP
 // branch; one pull request. The notes between them are in the logs.
+import { createAgentAdapter } from '@bzzz/executor'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Forge } from '@bzzz/forge'
 import type { NodeEvents } from './events.js'
@@ -61,5 +62,33 @@ describe('help and delegation', () => {
       expect(entries.some((e) => e.type === 'meta_note' && String((e.payload as { body: string }).body).startsWith('wip bzzz-ollama/tasks'))).toBe(true)
       expect(entries.some((e) => e.type === 'help_accepted')).toBe(true)
     }
+  }, 90_000)
+
+  it('the executor\'s own help outcome (its claude CLI is not installed) is answered by a peer offering claude', async () => {
+    forge = await testForge(['bare', 'claude'], [{ title: 'Needs claude', body: 'Write solution.md', author: 'maintainer', labels: ['bzzz'] }])
+    const f = forge
+    // The asker's agent is claude through @bzzz/executor, but no claude is on its PATH.
+    const asker = await testNode({
+      name: 'bare',
+      forge: f,
+      executor: false,
+      extra: {
+        agent: createAgentAdapter('claude'),
+        agentOptions: { identity: { name: 'bzzz-bare', email: 'bare@bzzz.local' }, env: { PATH: '/nonexistent' }, isolation: 'process-group' },
+        timings: { ...FAST_TIMINGS, helpTimeoutMs: 30_000 }
+      }
+    })
+    const helper = await testNode({ name: 'claude', forge: f, executor: { offers: ['claude'], steps: [{ file: 'solution.md', content: 'done\n' }] } })
+    nodes = [asker, helper]
+    const asked: string[] = []
+    asker.on('task:help', (e) => { if (e.role === 'asked') asked.push(e.capability) })
+    await asker.start()
+    await waitFor('a request for help', () => asked.length > 0, 60_000)
+    expect(asked).toEqual(['claude'])
+    await helper.start()
+    await connectAll(nodes)
+    await waitFor('done', () => nodes.every((n) => n.tasks().find((t) => t.key === `${REPO}#1`)?.status === 'done'), 60_000)
+    expect(asker.tasks()[0]!.holder?.node).toBe(helper.nodeId)
+    expect(await pullRequests(f)).toHaveLength(1)
   }, 90_000)
 })

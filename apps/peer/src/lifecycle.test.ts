@@ -8,6 +8,8 @@ import {
 // The model: what the drain promises, stated without the transition table.
 interface Model {
   started: boolean
+  /** The start failed: what had started is stopped. */
+  failed: boolean
   running: boolean
   draining: boolean
   done: boolean
@@ -30,7 +32,8 @@ class Cmd implements fc.Command<Model, Real> {
   check (m: Readonly<Model>): boolean {
     switch (this.event.type) {
       case 'start': return !m.started
-      case 'started': return m.started && !m.running && !m.done
+      case 'started': return m.started && !m.running && !m.failed && !m.done
+      case 'failed': return m.started && !m.running && !m.failed && !m.done
       case 'work-started': return m.running && !m.done && (!m.draining || m.work > 0)
       case 'work-ended': return m.work > 0
       case 'drain': return m.running
@@ -53,6 +56,7 @@ class Cmd implements fc.Command<Model, Real> {
     switch (this.event.type) {
       case 'start': m.started = true; break
       case 'started': m.running = true; break
+      case 'failed': m.failed = true; break
       case 'work-started': m.work++; break
       case 'work-ended': m.work--; break
       case 'drain':
@@ -70,8 +74,8 @@ class Cmd implements fc.Command<Model, Real> {
     // Invariants: a drained node makes no claim; components stop exactly when the last work ended.
     expect(canClaim(r.state)).toBe(m.running && !m.draining)
     expect(r.state.active).toBe(m.work)
-    expect(m.stopIssued).toBe(m.draining && m.work === 0 ? 1 : 0)
-    expect(r.state.phase).toBe(m.done ? 'stopped' : m.draining ? (m.work === 0 ? 'stopping' : 'draining') : m.running ? 'running' : 'starting')
+    expect(m.stopIssued).toBe((m.draining && m.work === 0) || m.failed ? 1 : 0)
+    expect(r.state.phase).toBe(m.done ? 'stopped' : m.failed ? 'stopping' : m.draining ? (m.work === 0 ? 'stopping' : 'draining') : m.running ? 'running' : 'starting')
     // Work started while aborting is aborted at once.
     if (this.event.type === 'work-started' && m.aborted) expect(actions).toContain('abort-work')
   }
@@ -82,6 +86,7 @@ class Cmd implements fc.Command<Model, Real> {
 const commands = [
   fc.constant(new Cmd({ type: 'start' })),
   fc.constant(new Cmd({ type: 'started' })),
+  fc.constant(new Cmd({ type: 'failed' })),
   fc.constant(new Cmd({ type: 'work-started' })),
   fc.constant(new Cmd({ type: 'work-ended' })),
   fc.constant(new Cmd({ type: 'drain' })),
@@ -92,7 +97,7 @@ const commands = [
 describe('lifecycle', () => {
   it('drains as the model says: no claim once draining, stop exactly once when the last work ends', () => {
     fc.assert(fc.property(fc.commands(commands, { maxCommands: 40 }), (cmds) => {
-      const model: Model = { started: false, running: false, draining: false, done: false, work: 0, aborted: false, stopIssued: 0 }
+      const model: Model = { started: false, failed: false, running: false, draining: false, done: false, work: 0, aborted: false, stopIssued: 0 }
       fc.modelRun(() => ({ model, real: { state: INITIAL_LIFECYCLE, actions: [] } }), cmds)
     }), { numRuns: 300 })
   })
@@ -115,5 +120,12 @@ describe('lifecycle', () => {
     const ended = lifecycleStep(late.state, { type: 'work-ended' })
     expect(ended.state.phase).toBe('stopping')
     expect(ended.actions).toEqual(['stop-components'])
+  })
+
+  it('a failed start stops what had started, then ends stopped (the start error is not masked)', () => {
+    const failed = lifecycleStep(lifecycleStep(INITIAL_LIFECYCLE, { type: 'start' }).state, { type: 'failed' })
+    expect(failed.state.phase).toBe('stopping')
+    expect(failed.actions).toEqual(['stop-components'])
+    expect(lifecycleStep(failed.state, { type: 'stopped' }).state.phase).toBe('stopped')
   })
 })

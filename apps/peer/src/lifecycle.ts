@@ -2,7 +2,7 @@
 //
 //   created ─start→ starting ─started→ running ─drain→ draining ─(no work left)→ stopping ─stopped→ stopped
 //                       │                  │               └─deadline→ stopping (abort work: push WIP, release)
-//                       └─failed→ stopped  └─stop→ draining (a stop is a drain with the deadline now)
+//                       └─failed→ stopping └─stop→ draining (a stop is a drain with the deadline now)
 //
 // While draining, no new claim is made; work that is running goes on until it ends or the
 // deadline passes, when it is aborted (its WIP is pushed and its claim released).
@@ -75,7 +75,8 @@ export function lifecycleStep (state: LifecycleState, event: LifecycleEvent): { 
     case 'started':
       return state.phase === 'starting' ? { state: { ...state, phase: 'running' }, actions: [] } : fail()
     case 'failed':
-      return state.phase === 'starting' ? { state: { ...state, phase: 'stopped' }, actions: ['stop-components'] } : fail()
+      // What had started is stopped again; `stopped` follows once it is.
+      return state.phase === 'starting' ? { state: { ...state, phase: 'stopping' }, actions: ['stop-components'] } : fail()
     case 'work-started':
       // Only a running node claims; a claim already under way when the drain began still counts.
       return state.phase === 'running' || state.phase === 'draining'
