@@ -64,3 +64,12 @@ export interface SimNode {
 }
 
 export type NodeFactory = (spec: NodeSpec, options: { signal: AbortSignal }) => Promise<SimNode>
+
+/**
+ * A network a transport makes for one run (`netns`: namespaces, a bridge, a route): made before
+ * the forge starts (which listens on `forgeHost`), removed once everything stopped.
+ */
+export interface SimNetwork {
+  forgeHost: string
+  close: () => void
+}

@@ -15,7 +15,7 @@ import { createScriptedAgent } from './agent.js'
 import { ArgumentError, NodeError } from './errors.js'
 import type { ForgeFacts, LogCheck, SimEvent } from './events.js'
 import { buildReport, type Report } from './metrics.js'
-import type { NodeEvent, NodeFactory, SimNode } from './node.js'
+import type { NodeEvent, NodeFactory, SimNetwork, SimNode } from './node.js'
 import { emptyProgress, foldProgress, summarise, type ProgressView } from './progress.js'
 import { seededRandom } from './random.js'
 import type { Scenario } from './scenario.js'
@@ -26,6 +26,8 @@ import { claimsPosted, forgeSeed, ineligibleIssues, peerLogin, peerName, peerTok
 export interface RunInit {
   scenario: Scenario
   nodeFactory: NodeFactory
+  /** Makes the transport's network for `peers` peers (netns), before the forge starts. */
+  network?: (peers: number) => SimNetwork
   /** The agent for a peer; default the scripted agent the scenario describes. */
   agentFor?: (peer: string, onRun: Parameters<typeof createScriptedAgent>[0]['onRun']) => AgentAdapter
   signal?: AbortSignal
@@ -84,13 +86,15 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
   const note = (text: string): void => { init.view?.note(text, now()) }
 
   const { listLagMs, skew } = standing(scenario.faults)
+  const network = init.network?.(scenario.peers)
   const forge: Forge = await createForge({
     port: 0,
+    ...(network !== undefined ? { host: network.forgeHost } : {}),
     seed: forgeSeed(scenario.peers, scenario.issues, salt),
     random: { seed: scenario.seed },
     ...(scenario.forge.secondaryRetryAfterS !== undefined ? { rateLimit: { secondaryRetryAfterS: scenario.forge.secondaryRetryAfterS } } : {}),
     ...(listLagMs !== undefined ? { faults: { listLagMs } } : {})
-  })
+  }).catch((err: unknown) => { network?.close(); throw err })
   const logins = new Set(Array.from({ length: scenario.peers }, (_, i) => peerLogin(i)))
   let idleCount: { from: number, n: number } | undefined
   forge.events.on('request', (r) => {
@@ -159,15 +163,19 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
       alive.add(i)
       record({ t: now(), kind: 'peer_up', peer: name })
     }
-    // Peer 0 first; then the others in parallel batches, each joining through peer 0 and up to
-    // two other peers already up, drawn from the seed.
+    // Peer 0 first; then the others in parallel batches. A small mesh is a full mesh, as mDNS
+    // makes one on a LAN: each peer joins through every peer already up (a peer only holds a
+    // killed peer dead at once when it was connected to it; through a relay it takes the
+    // liveness silence, 9 s in production). A large one joins through peer 0 and up to two
+    // other peers already up, drawn from the seed. (netns peers find each other by mDNS.)
     await startPeer(0, [])
-    const BATCH = 8
+    const fullMesh = scenario.peers <= 10 && scenario.transport !== 'netns'
+    const BATCH = fullMesh ? 1 : 8
     for (let from = 1; from < scenario.peers; from += BATCH) {
       const up = [...alive]
       const batch = Array.from({ length: Math.min(BATCH, scenario.peers - from) }, (_, k) => from + k)
       const plans = batch.map((i) => {
-        const via = new Set<number>([0])
+        const via = new Set<number>(fullMesh ? up : [0])
         for (let k = 0; k < 2 && up.length > 1; k++) via.add(up[1 + Math.floor(random() * (up.length - 1))]!)
         return { i, bootstrap: [...via].flatMap((j) => nodes[j]?.multiaddrs() ?? []) }
       })
@@ -290,6 +298,7 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
     for (const i of alive) record({ t: now(), kind: 'peer_down', peer: peerName(i), how: 'stopped' })
     init.view?.end()
     await forge.close()
+    network?.close()
     await rm(dataRoot, { recursive: true, force: true })
   }
 }
