@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import { SimError } from './errors.js'
 import { renderHtml } from './html.js'
-import type { NodeFactory } from './node.js'
+import type { NodeFactory, SimTransport } from './node.js'
 import { createProgressView } from './progress.js'
 import { runScenario } from './runner.js'
 import { applyOverrides, loadScenario, type Overrides, type Scenario } from './scenario.js'
@@ -33,7 +33,8 @@ const int = (what: string, min: number) => (value: string): number => {
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean, columns?: number }
   stderr: NodeJS.WritableStream
-  nodeFactory: (scenario: Scenario) => NodeFactory
+  /** The peers of a run: a node factory, or a transport with the network it makes (netns). */
+  nodeFactory: (scenario: Scenario) => NodeFactory | SimTransport
   signal?: AbortSignal
 }
 
@@ -90,9 +91,12 @@ export async function runCli (argv: readonly string[], io: CliIo): Promise<numbe
     const scenario = applyOverrides(await loadScenario(file, io.signal !== undefined ? { signal: io.signal } : {}), overrides)
     io.stdout.write(`bzzz-sim: ${scenario.name}: ${scenario.peers} peers (${scenario.transport}), ${scenario.issues} issues, ${scenario.agent.kind} agent, seed ${scenario.seed}\n`)
     const view = opts.quiet === true ? undefined : createProgressView({ out: io.stdout })
+    const made = io.nodeFactory(scenario)
+    const transport: SimTransport = typeof made === 'function' ? { nodeFactory: made } : made
     const { report } = await runScenario({
       scenario,
-      nodeFactory: io.nodeFactory(scenario),
+      nodeFactory: transport.nodeFactory,
+      ...(transport.network !== undefined ? { network: transport.network } : {}),
       ...(view !== undefined ? { view } : {}),
       ...(io.signal !== undefined ? { signal: io.signal } : {})
     })

@@ -73,3 +73,9 @@ export interface SimNetwork {
   forgeHost: string
   close: () => void
 }
+
+/** A transport: its node factory, and the network it makes for a run, if any (runScenario's `network`). */
+export interface SimTransport {
+  nodeFactory: NodeFactory
+  network?: (peers: number) => SimNetwork
+}

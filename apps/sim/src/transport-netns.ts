@@ -8,18 +8,12 @@
 import { daemonNodeFactory, type DaemonFacts } from './daemon-node.js'
 import { NetnsError } from './errors.js'
 import { openNetnsNetwork, type NetnsNetwork } from './netns.js'
-import type { NodeFactory, SimNetwork } from './node.js'
+import type { SimTransport } from './node.js'
 import type { Scenario } from './scenario.js'
 
 /** Each namespace has its own ports: every daemon listens on the same ones. */
 export const NETNS_MESH_PORT = 4001
 export const NETNS_HTTP_PORT = 4600
-
-export interface SimTransport {
-  nodeFactory: NodeFactory
-  /** The network the transport makes for a run, if any (runScenario's `network`). */
-  network?: (peers: number) => SimNetwork
-}
 
 export function netnsTransport (agent: Scenario['agent'], init: { observe?: (facts: DaemonFacts) => void } = {}): SimTransport {
   let net: NetnsNetwork | undefined
