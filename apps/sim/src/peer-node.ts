@@ -62,6 +62,7 @@ function timingsOf (spec: NodeSpec): Partial<NodeTimings> {
 function follow (node: BzzzNode, spec: NodeSpec): void {
   node.on('task:announced', (e) => { spec.report({ kind: 'task_seen', task: e.key, peer: spec.name }) })
   node.on('task:claimed', (e) => { if (e.self) spec.report({ kind: 'claim_won', task: e.key, peer: spec.name, attempt: e.attempt }) })
+  node.on('task:running', (e) => { if (e.self) spec.report({ kind: 'work_started', task: e.key, peer: spec.name }) })
   node.on('task:result', (e) => {
     if (e.self) spec.report({ kind: 'published', task: e.key, peer: spec.name, outcome: e.type === 'failure' ? 'failed' : 'done', url: e.url })
   })
