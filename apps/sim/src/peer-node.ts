@@ -85,7 +85,10 @@ export function memoryNodeFactory (): NodeFactory {
         repos: spec.repos,
         trustedClaimants: spec.peerLogins,
         now: spec.now,
-        executor: agentExecutor(spec.agent, identity, spec.agentTimeoutMs),
+        // A CLI agent runs through @bzzz/executor, as in the daemon; the scripted one in process.
+        ...(spec.agent.kind === 'cli'
+          ? { agent: spec.agent, ...(spec.agentOptions !== undefined ? { agentOptions: spec.agentOptions } : {}) }
+          : { executor: agentExecutor(spec.agent, identity, spec.agentTimeoutMs) }),
         capabilities: staticCapabilities({ installed: ['claude'] }),
         slots: spec.slots,
         timings: timingsOf(spec),

@@ -12,6 +12,7 @@ import { createForge, type Forge } from '@bzzz/forge'
 import { parseClaimMarker } from '@bzzz/github'
 import type { AgentAdapter } from '@bzzz/executor'
 import { createScriptedAgent } from './agent.js'
+import { isSimCli, SIM_CLIS, startCliAgents, type CliAgents } from './agent-cli.js'
 import { ArgumentError, NodeError } from './errors.js'
 import type { ForgeFacts, LogCheck, SimEvent } from './events.js'
 import { buildReport, type Report } from './metrics.js'
@@ -57,9 +58,9 @@ const counted = (path: string, status: number): boolean => status !== 304 && !pa
 
 export async function runScenario (init: RunInit): Promise<RunResult> {
   const { scenario } = init
-  if (scenario.agent.kind === 'cli' && init.agentFor === undefined) {
-    throw new ArgumentError('agent', `a real agent CLI (${scenario.agent.cli ?? '?'}) against the scripted model server needs @bzzz/executor's CLI runner, not wired into the sim yet; use scripted`)
-  }
+  const cli = scenario.agent.kind === 'cli' && init.agentFor === undefined ? scenario.agent.cli ?? 'claude' : undefined
+  if (cli !== undefined && scenario.transport !== 'memory') throw new ArgumentError('agent', `cli:${cli} runs with transport memory (daemon peers run the daemon's scripted agent)`)
+  if (cli !== undefined && !isSimCli(cli)) throw new ArgumentError('agent', `cli:${cli} is not one the sim runs (${SIM_CLIS.join(', ')})`)
   const signal = init.signal ?? new AbortController().signal
   const started = performance.now()
   const epoch = Date.now()
@@ -119,8 +120,10 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
     record({ t: now(), kind: 'peer_down', peer: node.name, how: 'killed' })
   }
 
+  let cliAgents: CliAgents | undefined
   try {
     // --- the nodes -----------------------------------------------------------------------------
+    if (cli !== undefined) cliAgents = await startCliAgents({ cli, dir: join(dataRoot, 'agents'), timeoutMs: scenario.agent.timeoutMs })
     const startPeer = async (i: number, bootstrap: string[]): Promise<void> => {
       signal.throwIfAborted()
       const name = peerName(i)
@@ -130,7 +133,7 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
         if (what.phase === 'start') record({ t: now(), kind: 'agent_started', task: what.task, peer: name })
         else record({ t: now(), kind: 'agent_finished', task: what.task, peer: name, ok: what.ok })
       }
-      const agent = init.agentFor?.(name, onRun) ?? createScriptedAgent({ peer: name, agent: scenario.agent, seed: scenario.seed, onRun })
+      const agent = init.agentFor?.(name, onRun) ?? cliAgents?.agentFor(name, onRun) ?? createScriptedAgent({ peer: name, agent: scenario.agent, seed: scenario.seed, onRun })
       let node: SimNode
       try {
         node = await init.nodeFactory({
@@ -147,6 +150,7 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
           timings: scenario.timings,
           slots: scenario.slots,
           agent,
+          ...(cliAgents !== undefined ? { agentOptions: cliAgents.options(name) } : {}),
           agentTimeoutMs: scenario.agent.timeoutMs,
           now: () => Date.now() + offset,
           dataDir: join(dataRoot, name),
@@ -298,6 +302,7 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
     for (const i of alive) record({ t: now(), kind: 'peer_down', peer: peerName(i), how: 'stopped' })
     init.view?.end()
     await forge.close()
+    await cliAgents?.close().catch(() => {})
     network?.close()
     await rm(dataRoot, { recursive: true, force: true })
   }
