@@ -14,6 +14,7 @@ export { daemonNodeFactory, eventOfLine, daemonEnv, type DaemonPlacement, type D
 export { netnsTransport, NETNS_MESH_PORT, NETNS_HTTP_PORT } from './transport-netns.js'
 export { netnsPlan, setUpCommands, tearDownCommands, staleNamespaces, netnsUnavailable, openNetnsNetwork, MAX_NETNS_PEERS, type NetnsPlan, type NetnsNetwork } from './netns.js'
 export { createScriptedAgent, drawFate, type AgentFate, type ScriptedAgentInit } from './agent.js'
+export { startCliAgents, isSimCli, SIM_CLIS, CLI_SCRIPT, type CliAgents, type SimCli } from './agent-cli.js'
 export type { NodeFactory, NodeSpec, SimNode, NodeEvent, SimNetwork, SimTransport } from './node.js'
 export type { SimEvent, SimEventKind, ForgeFacts, LogCheck } from './events.js'
 export { SimError, ScenarioError, ArgumentError, NodeError, NetnsError, type SimErrorCode, type ScenarioIssue } from './errors.js'
