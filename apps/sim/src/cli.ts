@@ -1,7 +1,8 @@
 /**
  * `bzzz-sim` (`pnpm sim` from the repository root): options over a scenario file, a live
  * progress view, the report as a table, `--json FILE` and `--html FILE`. Exit 0 when every
- * invariant and goal holds, 1 when one fails (named in the report), 2 on a usage error.
+ * invariant and goal holds, 1 when one fails (named in the report), 2 on a usage error, 130
+ * when interrupted before the report.
  */
 import { existsSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
@@ -114,6 +115,11 @@ export async function runCli (argv: readonly string[], io: CliIo): Promise<numbe
     if (opts.html !== undefined) await writeFile(opts.html, renderHtml(report))
     return report.ok ? 0 : 1
   } catch (err) {
+    // Interrupted (SIGINT, SIGTERM): the run stopped its peers and removed what it made on the way out.
+    if (io.signal?.aborted === true) {
+      io.stderr.write('bzzz-sim: interrupted\n')
+      return 130
+    }
     if (err instanceof SimError) {
       io.stderr.write(`bzzz-sim: ${err.message}\n`)
       return 2
