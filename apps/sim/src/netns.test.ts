@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { MAX_NETNS_PEERS, netnsPlan, setUpCommands, staleNamespaces, tearDownCommands } from './netns.js'
+import { NetnsError } from './errors.js'
+import { MAX_NETNS_PEERS, netnsPlan, netnsUnavailable, openNetnsNetwork, setUpCommands, staleNamespaces, tearDownCommands } from './netns.js'
 
 const pid = fc.integer({ min: 1, max: 4_194_304 })
 const peers = fc.integer({ min: 1, max: MAX_NETNS_PEERS })
@@ -49,5 +51,34 @@ describe('netns plan', () => {
   it('finds namespaces of runs whose process is gone, and only ours', () => {
     const list = 'bzs12sw (id: 3)\nbzs12p0 (id: 4)\nbzs99p1\nother\nbzm5sw\nbzs7p3x\n'
     expect(staleNamespaces(list, (p) => p === 99)).toEqual(['bzs12sw', 'bzs12p0'])
+  })
+})
+
+describe.skipIf(netnsUnavailable() !== undefined)('netns network (root)', () => {
+  it('builds the plan, and removes everything on close and when a step fails, naming the command', () => {
+    const list = (): string => `${spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout}${spawnSync('ip', ['link', 'show'], { encoding: 'utf8' }).stdout}`
+    const tag = `bzs${process.pid}`
+    const net = openNetnsNetwork(2)
+    try {
+      expect(list()).toContain(net.plan.peerNs(1))
+      expect(spawnSync('ip', ['-n', net.plan.peerNs(0), '-4', 'addr', 'show'], { encoding: 'utf8' }).stdout).toContain(net.plan.peerHost(0))
+    } finally {
+      net.close()
+      net.close()
+    }
+    expect(list()).not.toContain(tag)
+    // A step that fails (the uplink's name already taken) undoes what was made before it.
+    const taken = netnsPlan(process.pid, 2).rootIf
+    expect(spawnSync('ip', ['link', 'add', taken, 'type', 'veth', 'peer', 'name', `${tag}z`]).status).toBe(0)
+    try {
+      let error: unknown
+      try { openNetnsNetwork(2).close() } catch (err) { error = err }
+      expect(error).toBeInstanceOf(NetnsError)
+      expect((error as Error).message).toMatch(new RegExp(`^ip link add ${taken} type veth .*File exists`))
+      expect(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout).not.toContain(tag)
+    } finally {
+      spawnSync('ip', ['link', 'del', taken])
+    }
+    expect(list()).not.toContain(tag)
   })
 })
