@@ -310,6 +310,15 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
   const watchers = new Map<string, Watcher>()
   const active = new Map<string, Active>()
   const skip = new Map<string, number>()
+  // A lost claim waits before the same attempt is tried again; a newer attempt (the winner died
+  // or released) is tried at once: a standby that lost to a holder killed since would otherwise
+  // sit out up to 10 s while the task waits for it.
+  const lostAttempt = new Map<string, number>()
+  const skipping = (key: string, t: number): boolean => {
+    if ((skip.get(key) ?? 0) <= t) return false
+    const lost = lostAttempt.get(key)
+    return lost === undefined || (ledger.task(key, t)?.nextAttempt ?? 0) <= lost
+  }
   const wips = new Map<string, WipSource>()
   const seenPeers = new Set<string>()
   let presenceSeq = 0
@@ -473,7 +482,11 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
         })
       }).catch((err: Error): WorkEnd => ({ end: 'error', error: err }))
         .then((end) => {
-          if (end.end === 'lost') skip.set(key, end.reason === 'completed' ? Infinity : now() + Math.min(end.retryAfterMs ?? Infinity, timings.leaseMs / 2, 10_000))
+          lostAttempt.delete(key)
+          if (end.end === 'lost') {
+            skip.set(key, end.reason === 'completed' ? Infinity : now() + Math.min(end.retryAfterMs ?? Infinity, timings.leaseMs / 2, 10_000))
+            if (end.reason !== 'completed') lostAttempt.set(key, attempt)
+          }
           if (end.end === 'error') { fault('work', end.error, key); skip.set(key, now() + Math.min(timings.leaseMs / 2, 10_000)) }
           if (end.end === 'delegated' || end.end === 'released') skip.set(key, now() + Math.min(timings.leaseMs / 2, 10_000))
           return end
@@ -497,7 +510,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     const t = now()
     for (const task of ledger.tasks(t)) {
       if (active.size >= slots) return
-      if (active.has(task.key) || (skip.get(task.key) ?? 0) > t || task.repo === undefined) continue
+      if (active.has(task.key) || skipping(task.key, t) || task.repo === undefined) continue
       const delegated = help.acceptedHelper(task.key)
       if (delegated !== undefined && delegated !== nodeId) continue
       if (delegated === nodeId) {

@@ -61,6 +61,19 @@ describe('bzzz-sim', () => {
     expect(c.err()).toMatch(/\/faults\/0/)
     const d = io()
     expect(await runCli(['-p', 'many'], d.io)).toBe(2)
+    const e = io()
+    expect(await runCli(['--agent', 'cli:gemini', '-t', 'tcp', '-q'], e.io)).toBe(2)
+    expect(e.out()).toContain('cli:gemini agent')
+    expect(e.err()).toMatch(/agent: cli:gemini runs with transport memory/)
+    const f = io()
+    expect(await runCli(['--agent', 'robot'], f.io)).toBe(2)
+    expect(f.err()).toMatch(/scripted, cli, cli:claude or cli:codex/)
+  })
+
+  it('lists every transport and agent in --help', async () => {
+    const t = io()
+    expect(await runCli(['--help'], t.io)).toBe(0)
+    for (const word of ['memory', 'tcp', 'netns', 'mDNS', 'scripted', 'cli[:claude|codex]']) expect(t.out()).toContain(word)
   })
 })
 

@@ -1,7 +1,8 @@
 /**
  * `bzzz-sim` (`pnpm sim` from the repository root): options over a scenario file, a live
  * progress view, the report as a table, `--json FILE` and `--html FILE`. Exit 0 when every
- * invariant and goal holds, 1 when one fails (named in the report), 2 on a usage error.
+ * invariant and goal holds, 1 when one fails (named in the report), 2 on a usage error, 130
+ * when interrupted before the report.
  */
 import { existsSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
@@ -10,7 +11,7 @@ import { fileURLToPath } from 'node:url'
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import { SimError } from './errors.js'
 import { renderHtml } from './html.js'
-import type { NodeFactory } from './node.js'
+import type { NodeFactory, SimTransport } from './node.js'
 import { createProgressView } from './progress.js'
 import { runScenario } from './runner.js'
 import { applyOverrides, loadScenario, type Overrides, type Scenario } from './scenario.js'
@@ -30,10 +31,19 @@ const int = (what: string, min: number) => (value: string): number => {
   return n
 }
 
+/** `scripted`, `cli` or `cli:<name>`. */
+function agentKind (value: string): { kind: 'scripted' | 'cli', cli?: string } {
+  if (value === 'scripted') return { kind: 'scripted' }
+  const m = /^cli(?::([a-z]+))?$/.exec(value)
+  if (m === null) throw new InvalidArgumentError('must be scripted, cli, cli:claude or cli:codex')
+  return m[1] !== undefined ? { kind: 'cli', cli: m[1] } : { kind: 'cli' }
+}
+
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean, columns?: number }
   stderr: NodeJS.WritableStream
-  nodeFactory: (scenario: Scenario) => NodeFactory
+  /** The peers of a run: a node factory, or a transport with the network it makes (netns). */
+  nodeFactory: (scenario: Scenario) => NodeFactory | SimTransport
   signal?: AbortSignal
 }
 
@@ -42,7 +52,7 @@ interface Options {
   peers?: number
   issues?: number
   transport?: 'memory' | 'tcp' | 'netns'
-  agent?: 'scripted' | 'cli'
+  agent?: { kind: 'scripted' | 'cli', cli?: string }
   seed?: number
   duration?: number
   json?: string
@@ -56,8 +66,8 @@ export async function runCli (argv: readonly string[], io: CliIo): Promise<numbe
     .option('-s, --scenario <name|file>', 'a scenario in apps/sim/scenarios (by name) or a YAML/JSON file', 'default')
     .option('-p, --peers <n>', 'number of peers', int('peers', 1))
     .option('-i, --issues <n>', 'number of labelled issues', int('issues', 0))
-    .addOption(new Option('-t, --transport <kind>', 'memory: one process; tcp: a daemon process per peer; netns: a network namespace per peer').choices(['memory', 'tcp', 'netns']))
-    .addOption(new Option('-a, --agent <kind>', 'scripted, or a real agent CLI against the scripted model server').choices(['scripted', 'cli']))
+    .addOption(new Option('-t, --transport <kind>', 'memory: every peer in this process; tcp: a bzzz daemon process per peer on loopback; netns: a daemon per peer in its own network namespace, found by mDNS (root, iproute2)').choices(['memory', 'tcp', 'netns']))
+    .option('-a, --agent <kind>', 'scripted; or cli[:claude|codex]: a real agent CLI per peer against the scripted model server (memory transport, root)', agentKind)
     .option('--seed <n>', 'seed: the same seed replays the same faults and agent fates', int('seed', 0))
     .option('-d, --duration <seconds>', 'stop after this long, whatever is left (left tasks are lost)', int('duration', 1))
     .option('--json <file>', 'write the report as JSON')
@@ -83,16 +93,20 @@ export async function runCli (argv: readonly string[], io: CliIo): Promise<numbe
       ...(opts.peers !== undefined ? { peers: opts.peers } : {}),
       ...(opts.issues !== undefined ? { issues: opts.issues } : {}),
       ...(opts.transport !== undefined ? { transport: opts.transport } : {}),
-      ...(opts.agent !== undefined ? { agent: opts.agent } : {}),
+      ...(opts.agent !== undefined ? { agent: opts.agent.kind, ...(opts.agent.cli !== undefined ? { agentCli: opts.agent.cli } : {}) } : {}),
       ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
       ...(opts.duration !== undefined ? { durationMs: opts.duration * 1000 } : {})
     }
     const scenario = applyOverrides(await loadScenario(file, io.signal !== undefined ? { signal: io.signal } : {}), overrides)
-    io.stdout.write(`bzzz-sim: ${scenario.name}: ${scenario.peers} peers (${scenario.transport}), ${scenario.issues} issues, ${scenario.agent.kind} agent, seed ${scenario.seed}\n`)
+    const agentName = scenario.agent.kind === 'cli' ? `cli:${scenario.agent.cli ?? 'claude'}` : scenario.agent.kind
+    io.stdout.write(`bzzz-sim: ${scenario.name}: ${scenario.peers} peers (${scenario.transport}), ${scenario.issues} issues, ${agentName} agent, seed ${scenario.seed}\n`)
     const view = opts.quiet === true ? undefined : createProgressView({ out: io.stdout })
+    const made = io.nodeFactory(scenario)
+    const transport: SimTransport = typeof made === 'function' ? { nodeFactory: made } : made
     const { report } = await runScenario({
       scenario,
-      nodeFactory: io.nodeFactory(scenario),
+      nodeFactory: transport.nodeFactory,
+      ...(transport.network !== undefined ? { network: transport.network } : {}),
       ...(view !== undefined ? { view } : {}),
       ...(io.signal !== undefined ? { signal: io.signal } : {})
     })
@@ -101,6 +115,11 @@ export async function runCli (argv: readonly string[], io: CliIo): Promise<numbe
     if (opts.html !== undefined) await writeFile(opts.html, renderHtml(report))
     return report.ok ? 0 : 1
   } catch (err) {
+    // Interrupted (SIGINT, SIGTERM): the run stopped its peers and removed what it made on the way out.
+    if (io.signal?.aborted === true) {
+      io.stderr.write('bzzz-sim: interrupted\n')
+      return 130
+    }
     if (err instanceof SimError) {
       io.stderr.write(`bzzz-sim: ${err.message}\n`)
       return 2

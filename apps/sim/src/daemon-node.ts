@@ -80,7 +80,40 @@ export function eventOfLine (line: Record<string, unknown>, peer: string): NodeE
   }
 }
 
-export function daemonNodeFactory (agent: Scenario['agent']): NodeFactory {
+/** Where a daemon runs and listens: loopback by default; a network namespace for `netns`. */
+export interface DaemonPlacement {
+  /** A command prefix the daemon runs under (`ip netns exec <ns>`); empty: this machine as is. */
+  wrap: string[]
+  /** The address the mesh and the HTTP interface bind to; the sim reaches both there. */
+  host: string
+  meshPort: number
+  httpPort: number
+  /** Find peers by mDNS only: mDNS on, no bootstrap list. */
+  mdns: boolean
+}
+
+/** What a daemon says about itself at the end of a run (while it is still up). */
+export interface DaemonFacts {
+  name: string
+  nodeId: string
+  /** Its configuration file as `bzzz start` read it. */
+  config: Record<string, unknown>
+  /** The node ids of the peers it has heard from (GET /api/peers). */
+  peers: string[]
+  /** Its open mesh connections (GET /api/status). */
+  connections: number
+}
+
+export interface DaemonFactoryInit {
+  /** Default: loopback, free ports, bootstrap through the peers already up. */
+  placement?: (spec: NodeSpec) => DaemonPlacement | Promise<DaemonPlacement>
+  /** Told each daemon's facts when its logs are verified at the end of the run. */
+  observe?: (facts: DaemonFacts) => void
+}
+
+const loopback = async (): Promise<DaemonPlacement> => ({ wrap: [], host: '127.0.0.1', meshPort: await freePort(), httpPort: await freePort(), mdns: false })
+
+export function daemonNodeFactory (agent: Scenario['agent'], init: DaemonFactoryInit = {}): NodeFactory {
   const cli = peerCliPath()
   return async (spec, { signal }) => {
     if (agent.failRate > 0 || agent.hangRate > 0) {
@@ -90,28 +123,31 @@ export function daemonNodeFactory (agent: Scenario['agent']): NodeFactory {
     await mkdir(dirname(spec.dataDir), { recursive: true })
     const tokenFile = `${spec.dataDir}.token`
     await writeFile(tokenFile, `${spec.token}\n`, { mode: 0o600 })
-    const httpPort = await freePort()
-    const meshPort = await freePort()
+    const place = await (init.placement ?? loopback)(spec)
+    const { host, httpPort, meshPort } = place
     const env: NodeJS.ProcessEnv = { ...process.env, ...daemonEnv(spec), BZZZ_DATA_DIR: spec.dataDir }
     delete env.GITHUB_TOKEN
     try {
       await exec(process.execPath, [
         cli, 'init', '--data-dir', spec.dataDir, '--name', spec.name, '--token-file', tokenFile,
-        '--api-url', spec.forgeUrl, '--git-url', spec.forgeUrl, '--listen', `/ip4/127.0.0.1/tcp/${meshPort}`,
+        '--api-url', spec.forgeUrl, '--git-url', spec.forgeUrl, '--listen', `/ip4/${host}/tcp/${meshPort}`,
         '--http-port', String(httpPort), '--git-name', spec.login, '--git-email', `${spec.name}@bzzz.local`,
         ...spec.repos.flatMap((r) => ['--repo', r]),
-        ...spec.bootstrap.flatMap((b) => ['--bootstrap', b])
+        ...(place.mdns ? [] : spec.bootstrap.flatMap((b) => ['--bootstrap', b]))
       ], { env, signal })
       // The scripted agent's one step, with the scenario's work time.
       const configPath = join(spec.dataDir, 'config.yaml')
       const config = (parseYaml(await readFile(configPath, 'utf8')) ?? {}) as Record<string, unknown>
       config.agent = { ...(config.agent as object | undefined), kind: 'scripted', steps: [{ file: 'sim-{issue}.md', content: `Done by ${spec.name}.\n`, delayMs: Math.round((agent.workMs[0] + agent.workMs[1]) / 2) }] }
+      if (place.mdns) config.mesh = { ...(config.mesh as object | undefined), mdns: true, bootstrap: [] }
+      if (host !== '127.0.0.1') config.http = { ...(config.http as object | undefined), host }
       await writeFile(configPath, stringifyYaml(config))
     } catch (err) {
       throw new NodeError(spec.name, `bzzz init failed: ${(err as Error).message.split('\n')[0] ?? ''}`, { cause: err })
     }
 
-    const proc: ChildProcess = spawn(process.execPath, [cli, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const argv = [...place.wrap, process.execPath, cli, 'start']
+    const proc: ChildProcess = spawn(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] })
     const exited = new Promise<void>((resolve) => { proc.once('exit', () => { resolve() }) })
     let nodeId = ''
     let addrs: string[] = []
@@ -134,7 +170,7 @@ export function daemonNodeFactory (agent: Scenario['agent']): NodeFactory {
           for (const e of eventOfLine(line, spec.name)) spec.report(e)
           if (line.event === 'daemon:started') {
             nodeId = String(line.nodeId)
-            addrs = (line.addresses as string[] | undefined)?.filter((a) => a.includes('127.0.0.1')) ?? []
+            addrs = (line.addresses as string[] | undefined)?.filter((a) => a.startsWith(`/ip4/${host}/`)) ?? []
             resolve()
           }
         }
@@ -144,8 +180,13 @@ export function daemonNodeFactory (agent: Scenario['agent']): NodeFactory {
     signal.addEventListener('abort', onAbort, { once: true })
     await started
 
+    // Off loopback, every request needs the token the daemon keeps in its data directory.
+    const httpToken = host === '127.0.0.1' ? undefined : (await readFile(join(spec.dataDir, 'http.token'), 'utf8')).trim()
     const api = async (path: string, s?: AbortSignal): Promise<unknown> => {
-      const res = await fetch(`http://127.0.0.1:${httpPort}${path}`, { ...(s !== undefined ? { signal: s } : {}) })
+      const res = await fetch(`http://${host}:${httpPort}${path}`, {
+        ...(s !== undefined ? { signal: s } : {}),
+        ...(httpToken !== undefined ? { headers: { authorization: `Bearer ${httpToken}` } } : {})
+      })
       if (!res.ok) throw new NodeError(spec.name, `GET ${path}: ${res.status}`)
       return await res.json()
     }
@@ -179,6 +220,11 @@ export function daemonNodeFactory (agent: Scenario['agent']): NodeFactory {
       requestCounts: () => ({ total: counted, scopes: {} }),
       verifyLogs: async ({ signal }): Promise<LogCheck> => {
         await poll().catch(() => {})
+        if (init.observe !== undefined) {
+          const peerList = await api('/api/peers', signal).catch(() => []) as Array<{ nodeId?: string }>
+          const config = (parseYaml(await readFile(join(spec.dataDir, 'config.yaml'), 'utf8')) ?? {}) as Record<string, unknown>
+          init.observe({ name: spec.name, nodeId, config, peers: peerList.flatMap((p) => (typeof p.nodeId === 'string' ? [p.nodeId] : [])), connections: peers })
+        }
         const checks = await api('/api/log/verify', signal) as Array<{ author: string, length: number, ok: boolean, error?: { seq: number, code: string, message: string } }>
         const bad = checks.find((c) => !c.ok)
         return {

@@ -1,5 +1,5 @@
 /** Base class of every error the simulation raises; `code` names the failure. */
-export type SimErrorCode = 'ERR_SIM_SCENARIO' | 'ERR_SIM_NODE' | 'ERR_SIM_ARGUMENT'
+export type SimErrorCode = 'ERR_SIM_SCENARIO' | 'ERR_SIM_NODE' | 'ERR_SIM_ARGUMENT' | 'ERR_SIM_NETNS'
 
 export class SimError extends Error {
   readonly code: SimErrorCode
@@ -45,5 +45,13 @@ export class NodeError extends SimError {
     super('ERR_SIM_NODE', `${peer}: ${message}`, options)
     this.name = 'NodeError'
     this.peer = peer
+  }
+}
+
+/** The network namespaces of `transport: netns` could not be made (not root, no `ip`, a command failed). */
+export class NetnsError extends SimError {
+  constructor (message: string, options?: ErrorOptions) {
+    super('ERR_SIM_NETNS', message, options)
+    this.name = 'NetnsError'
   }
 }

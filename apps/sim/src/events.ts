@@ -12,6 +12,8 @@ export type SimEvent =
   | { t: number, kind: 'claim_posted', task: string, peer: string }
   | { t: number, kind: 'claim_won', task: string, peer: string, attempt: number }
   | { t: number, kind: 'claim_lost', task: string, peer: string }
+  /** The holder started working on the task (the node's `task:running`: before the agent, long before the fenced publication). */
+  | { t: number, kind: 'work_started', task: string, peer: string }
   | { t: number, kind: 'agent_started', task: string, peer: string }
   | { t: number, kind: 'agent_finished', task: string, peer: string, ok: boolean }
   /** The peer published the task's outcome (a pull request, follow-up issue or failure report). */

@@ -5,6 +5,7 @@
  * itself. Everything the node tells the sim comes back through `spec.report`.
  */
 import type { AgentAdapter } from '@bzzz/executor'
+import type { NodeInit } from '@bzzz/peer'
 import type { LogCheck, SimEvent } from './events.js'
 import type { Lease, Timings, Transport } from './scenario.js'
 
@@ -32,6 +33,8 @@ export interface NodeSpec {
   slots: number
   /** The agent every task runs (scripted, or a CLI adapter against the scripted model server). */
   agent: AgentAdapter
+  /** For a CLI agent: createNode's `agentOptions` (PATH, HOME, the model endpoint, limits). */
+  agentOptions?: NonNullable<NodeInit['agentOptions']>
   agentTimeoutMs: number
   /** This peer's clock (skewed by the clock-skew fault). */
   now: () => number
@@ -64,3 +67,18 @@ export interface SimNode {
 }
 
 export type NodeFactory = (spec: NodeSpec, options: { signal: AbortSignal }) => Promise<SimNode>
+
+/**
+ * A network a transport makes for one run (`netns`: namespaces, a bridge, a route): made before
+ * the forge starts (which listens on `forgeHost`), removed once everything stopped.
+ */
+export interface SimNetwork {
+  forgeHost: string
+  close: () => void
+}
+
+/** A transport: its node factory, and the network it makes for a run, if any (runScenario's `network`). */
+export interface SimTransport {
+  nodeFactory: NodeFactory
+  network?: (peers: number) => SimNetwork
+}

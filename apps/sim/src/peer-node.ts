@@ -62,6 +62,7 @@ function timingsOf (spec: NodeSpec): Partial<NodeTimings> {
 function follow (node: BzzzNode, spec: NodeSpec): void {
   node.on('task:announced', (e) => { spec.report({ kind: 'task_seen', task: e.key, peer: spec.name }) })
   node.on('task:claimed', (e) => { if (e.self) spec.report({ kind: 'claim_won', task: e.key, peer: spec.name, attempt: e.attempt }) })
+  node.on('task:running', (e) => { if (e.self) spec.report({ kind: 'work_started', task: e.key, peer: spec.name }) })
   node.on('task:result', (e) => {
     if (e.self) spec.report({ kind: 'published', task: e.key, peer: spec.name, outcome: e.type === 'failure' ? 'failed' : 'done', url: e.url })
   })
@@ -84,7 +85,10 @@ export function memoryNodeFactory (): NodeFactory {
         repos: spec.repos,
         trustedClaimants: spec.peerLogins,
         now: spec.now,
-        executor: agentExecutor(spec.agent, identity, spec.agentTimeoutMs),
+        // A CLI agent runs through @bzzz/executor, as in the daemon; the scripted one in process.
+        ...(spec.agent.kind === 'cli'
+          ? { agent: spec.agent, ...(spec.agentOptions !== undefined ? { agentOptions: spec.agentOptions } : {}) }
+          : { executor: agentExecutor(spec.agent, identity, spec.agentTimeoutMs) }),
         capabilities: staticCapabilities({ installed: ['claude'] }),
         slots: spec.slots,
         timings: timingsOf(spec),

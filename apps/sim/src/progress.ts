@@ -20,7 +20,8 @@ export interface ProgressState {
   peers: Map<string, boolean>
   announced: Set<string>
   claimed: Set<string>
-  running: Map<string, number>
+  /** Tasks being worked on, and by whom: from the holder's start until the task is published. */
+  running: Map<string, string>
   ended: Map<string, 'done' | 'failed'>
   faults: number
 }
@@ -33,17 +34,21 @@ export function emptyProgress (): ProgressState {
 export function foldProgress (s: ProgressState, e: SimEvent): ProgressState {
   switch (e.kind) {
     case 'peer_up': s.peers.set(e.peer, true); break
-    case 'peer_down': s.peers.set(e.peer, false); break
-    case 'task_seen': s.announced.add(e.task); break
-    case 'claim_won': s.claimed.add(e.task); break
-    case 'agent_started': s.running.set(e.task, (s.running.get(e.task) ?? 0) + 1); break
-    case 'agent_finished': {
-      const n = (s.running.get(e.task) ?? 1) - 1
-      if (n <= 0) s.running.delete(e.task)
-      else s.running.set(e.task, n)
+    case 'peer_down': {
+      s.peers.set(e.peer, false)
+      for (const [task, peer] of s.running) if (peer === e.peer) s.running.delete(task)
       break
     }
-    case 'published': s.ended.set(e.task, s.ended.get(e.task) === 'done' ? 'done' : e.outcome); break
+    case 'task_seen': s.announced.add(e.task); break
+    case 'claim_won': {
+      s.claimed.add(e.task)
+      // A new holder (a takeover) has not started yet.
+      if (s.running.get(e.task) !== e.peer) s.running.delete(e.task)
+      break
+    }
+    case 'work_started':
+    case 'agent_started': if (!s.ended.has(e.task)) s.running.set(e.task, e.peer); break
+    case 'published': s.ended.set(e.task, s.ended.get(e.task) === 'done' ? 'done' : e.outcome); s.running.delete(e.task); break
     case 'fault_start': s.faults += 1; break
     default: break
   }

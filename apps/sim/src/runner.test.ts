@@ -47,8 +47,9 @@ describe('runScenario (with a stand-in node)', () => {
     expect(report.invariants.find((c) => c.name === 'no token in logs or report')).toMatchObject({ ok: false, detail: 'found in peer-0 log, peer-1 log, peer-2 log' })
   })
 
-  it('refuses a real agent CLI until the executor runs CLIs, naming the option', async () => {
-    await expect(runScenario({ scenario: scenario('', '{ kind: cli, cli: claude }'), nodeFactory: fakeNodeFactory(3) })).rejects.toThrow(/^agent: a real agent CLI \(claude\)/)
+  it('refuses a real agent CLI on daemon peers, and a CLI it does not run, naming the option', async () => {
+    await expect(runScenario({ scenario: scenario('transport: tcp\n', '{ kind: cli }'), nodeFactory: fakeNodeFactory(3) })).rejects.toThrow(/^agent: cli:claude runs with transport memory/)
+    await expect(runScenario({ scenario: scenario('', '{ kind: cli, cli: gemini }'), nodeFactory: fakeNodeFactory(3) })).rejects.toThrow(/^agent: cli:gemini is not one the sim runs/)
   })
 
   it('tasks still open at the end of the duration are lost, and fail the run', async () => {

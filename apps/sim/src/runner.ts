@@ -12,10 +12,11 @@ import { createForge, type Forge } from '@bzzz/forge'
 import { parseClaimMarker } from '@bzzz/github'
 import type { AgentAdapter } from '@bzzz/executor'
 import { createScriptedAgent } from './agent.js'
+import { isSimCli, SIM_CLIS, startCliAgents, type CliAgents } from './agent-cli.js'
 import { ArgumentError, NodeError } from './errors.js'
 import type { ForgeFacts, LogCheck, SimEvent } from './events.js'
 import { buildReport, type Report } from './metrics.js'
-import type { NodeEvent, NodeFactory, SimNode } from './node.js'
+import type { NodeEvent, NodeFactory, SimNetwork, SimNode } from './node.js'
 import { emptyProgress, foldProgress, summarise, type ProgressView } from './progress.js'
 import { seededRandom } from './random.js'
 import type { Scenario } from './scenario.js'
@@ -26,6 +27,8 @@ import { claimsPosted, forgeSeed, ineligibleIssues, peerLogin, peerName, peerTok
 export interface RunInit {
   scenario: Scenario
   nodeFactory: NodeFactory
+  /** Makes the transport's network for `peers` peers (netns), before the forge starts. */
+  network?: (peers: number) => SimNetwork
   /** The agent for a peer; default the scripted agent the scenario describes. */
   agentFor?: (peer: string, onRun: Parameters<typeof createScriptedAgent>[0]['onRun']) => AgentAdapter
   signal?: AbortSignal
@@ -55,9 +58,9 @@ const counted = (path: string, status: number): boolean => status !== 304 && !pa
 
 export async function runScenario (init: RunInit): Promise<RunResult> {
   const { scenario } = init
-  if (scenario.agent.kind === 'cli' && init.agentFor === undefined) {
-    throw new ArgumentError('agent', `a real agent CLI (${scenario.agent.cli ?? '?'}) against the scripted model server needs @bzzz/executor's CLI runner, not wired into the sim yet; use scripted`)
-  }
+  const cli = scenario.agent.kind === 'cli' && init.agentFor === undefined ? scenario.agent.cli ?? 'claude' : undefined
+  if (cli !== undefined && scenario.transport !== 'memory') throw new ArgumentError('agent', `cli:${cli} runs with transport memory (daemon peers run the daemon's scripted agent)`)
+  if (cli !== undefined && !isSimCli(cli)) throw new ArgumentError('agent', `cli:${cli} is not one the sim runs (${SIM_CLIS.join(', ')})`)
   const signal = init.signal ?? new AbortController().signal
   const started = performance.now()
   const epoch = Date.now()
@@ -84,13 +87,15 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
   const note = (text: string): void => { init.view?.note(text, now()) }
 
   const { listLagMs, skew } = standing(scenario.faults)
+  const network = init.network?.(scenario.peers)
   const forge: Forge = await createForge({
     port: 0,
+    ...(network !== undefined ? { host: network.forgeHost } : {}),
     seed: forgeSeed(scenario.peers, scenario.issues, salt),
     random: { seed: scenario.seed },
     ...(scenario.forge.secondaryRetryAfterS !== undefined ? { rateLimit: { secondaryRetryAfterS: scenario.forge.secondaryRetryAfterS } } : {}),
     ...(listLagMs !== undefined ? { faults: { listLagMs } } : {})
-  })
+  }).catch((err: unknown) => { network?.close(); throw err })
   const logins = new Set(Array.from({ length: scenario.peers }, (_, i) => peerLogin(i)))
   let idleCount: { from: number, n: number } | undefined
   forge.events.on('request', (r) => {
@@ -115,8 +120,10 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
     record({ t: now(), kind: 'peer_down', peer: node.name, how: 'killed' })
   }
 
+  let cliAgents: CliAgents | undefined
   try {
     // --- the nodes -----------------------------------------------------------------------------
+    if (cli !== undefined) cliAgents = await startCliAgents({ cli, dir: join(dataRoot, 'agents'), timeoutMs: scenario.agent.timeoutMs })
     const startPeer = async (i: number, bootstrap: string[]): Promise<void> => {
       signal.throwIfAborted()
       const name = peerName(i)
@@ -126,7 +133,7 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
         if (what.phase === 'start') record({ t: now(), kind: 'agent_started', task: what.task, peer: name })
         else record({ t: now(), kind: 'agent_finished', task: what.task, peer: name, ok: what.ok })
       }
-      const agent = init.agentFor?.(name, onRun) ?? createScriptedAgent({ peer: name, agent: scenario.agent, seed: scenario.seed, onRun })
+      const agent = init.agentFor?.(name, onRun) ?? cliAgents?.agentFor(name, onRun) ?? createScriptedAgent({ peer: name, agent: scenario.agent, seed: scenario.seed, onRun })
       let node: SimNode
       try {
         node = await init.nodeFactory({
@@ -143,6 +150,7 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
           timings: scenario.timings,
           slots: scenario.slots,
           agent,
+          ...(cliAgents !== undefined ? { agentOptions: cliAgents.options(name) } : {}),
           agentTimeoutMs: scenario.agent.timeoutMs,
           now: () => Date.now() + offset,
           dataDir: join(dataRoot, name),
@@ -159,15 +167,19 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
       alive.add(i)
       record({ t: now(), kind: 'peer_up', peer: name })
     }
-    // Peer 0 first; then the others in parallel batches, each joining through peer 0 and up to
-    // two other peers already up, drawn from the seed.
+    // Peer 0 first; then the others in parallel batches. A small mesh is a full mesh, as mDNS
+    // makes one on a LAN: each peer joins through every peer already up (a peer only holds a
+    // killed peer dead at once when it was connected to it; through a relay it takes the
+    // liveness silence, 9 s in production). A large one joins through peer 0 and up to two
+    // other peers already up, drawn from the seed. (netns peers find each other by mDNS.)
     await startPeer(0, [])
-    const BATCH = 8
+    const fullMesh = scenario.peers <= 10 && scenario.transport !== 'netns'
+    const BATCH = fullMesh ? 1 : 8
     for (let from = 1; from < scenario.peers; from += BATCH) {
       const up = [...alive]
       const batch = Array.from({ length: Math.min(BATCH, scenario.peers - from) }, (_, k) => from + k)
       const plans = batch.map((i) => {
-        const via = new Set<number>([0])
+        const via = new Set<number>(fullMesh ? up : [0])
         for (let k = 0; k < 2 && up.length > 1; k++) via.add(up[1 + Math.floor(random() * (up.length - 1))]!)
         return { i, bootstrap: [...via].flatMap((j) => nodes[j]?.multiaddrs() ?? []) }
       })
@@ -290,6 +302,8 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
     for (const i of alive) record({ t: now(), kind: 'peer_down', peer: peerName(i), how: 'stopped' })
     init.view?.end()
     await forge.close()
+    await cliAgents?.close().catch(() => {})
+    network?.close()
     await rm(dataRoot, { recursive: true, force: true })
   }
 }

@@ -73,7 +73,7 @@ export const Agent = Type.Object({
   workMs: Type.Optional(Range),
   failRate: Type.Optional(Rate),
   hangRate: Type.Optional(Rate),
-  /** The CLI's name (`claude`, `codex`, `gemini`, `opencode`), for `kind: cli`. */
+  /** The CLI's name for `kind: cli`: `claude` (default) or `codex`. */
   cli: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
   /** How long the executor lets one run take before it kills it. */
   timeoutMs: Type.Optional(Ms)
@@ -170,7 +170,6 @@ export function validateScenario (value: unknown, file?: string): Scenario {
   const work = v.agent?.workMs ?? 0
   const workMs: [number, number] = typeof work === 'number' ? [work, work] : [work[0], work[1]]
   if (workMs[0] > workMs[1]) throw new ScenarioError(file, [{ path: '/agent/workMs', message: 'must be [min, max] with min <= max' }])
-  if (v.agent?.kind === 'cli' && v.agent.cli === undefined) throw new ScenarioError(file, [{ path: '/agent/cli', message: 'is required when kind is cli' }])
   if (v.lease !== undefined && v.lease.leaseMs <= v.lease.settleMs) {
     throw new ScenarioError(file, [{ path: '/lease/leaseMs', message: 'must be longer than settleMs' }])
   }
@@ -192,7 +191,7 @@ export function validateScenario (value: unknown, file?: string): Scenario {
       failRate: v.agent?.failRate ?? 0,
       hangRate: v.agent?.hangRate ?? 0,
       timeoutMs: v.agent?.timeoutMs ?? DEFAULTS.agentTimeoutMs,
-      ...(v.agent?.cli !== undefined ? { cli: v.agent.cli } : {})
+      ...(v.agent?.cli !== undefined ? { cli: v.agent.cli } : v.agent?.kind === 'cli' ? { cli: 'claude' } : {})
     },
     seed: v.seed ?? DEFAULTS.seed,
     durationMs: v.durationMs ?? DEFAULTS.durationMs,
@@ -227,6 +226,8 @@ export interface Overrides {
   issues?: number
   transport?: Transport
   agent?: Agent['kind']
+  /** The CLI for `agent: cli` (`--agent cli:codex`). */
+  agentCli?: string
   seed?: number
   durationMs?: number
   /** Short leases for tests. */
@@ -243,7 +244,7 @@ export function applyOverrides (s: Scenario, o: Overrides): Scenario {
     peers: o.peers ?? s.peers,
     issues: o.issues ?? s.issues,
     transport: o.transport ?? s.transport,
-    agent: { ...s.agent, kind: o.agent ?? s.agent.kind },
+    agent: { ...s.agent, kind: o.agent ?? s.agent.kind, ...(o.agentCli !== undefined ? { cli: o.agentCli } : {}) },
     seed: o.seed ?? s.seed,
     durationMs: o.durationMs ?? s.durationMs,
     ...((o.lease ?? s.lease) !== undefined ? { lease: o.lease ?? s.lease } : {}),
