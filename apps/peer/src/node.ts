@@ -27,6 +27,7 @@ import { INITIAL_LIFECYCLE, canClaim, lifecycleStep, type LifecycleAction, type 
 import { announcementFor } from './issue.js'
 import { expandRepos } from './repos.js'
 import { parseWipNote } from './wip.js'
+import { createClaimLoop, type ClaimLoop } from './claim-loop.js'
 import { parseTaskKey, runWork, type WorkEnd, type WorkerContext } from './worker.js'
 
 export interface NodeTimings {
@@ -352,6 +353,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     const entry = logEntryForMessage(message)
     if (entry !== undefined && changed) await log.append(entry.type, entry.payload)
     if (!changed && message.type !== 'meta_discussion') return
+    if (changed && !own) claims.poke()
     describe(message, own, prevHolder)
   }
   const describe = (message: Message, own: boolean, prevHolder: string | undefined): void => {
@@ -481,6 +483,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
         .finally(() => {
           active.delete(key)
           updateSlots()
+          claims.poke()
           if (!crashed && lifecycle.phase !== 'stopped') step({ type: 'work-ended' })
         })
     }
@@ -491,29 +494,20 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
 
   const warm = (): boolean => startedAt !== undefined && now() - startedAt >= timings.warmUpMs
 
-  const claimSome = (): void => {
-    if (!canClaim(lifecycle) || executor === undefined) return
-    const warmedUp = warm()
-    const t = now()
-    for (const task of ledger.tasks(t)) {
-      if (active.size >= slots) return
-      if (active.has(task.key) || (skip.get(task.key) ?? 0) > t || task.repo === undefined) continue
-      const delegated = help.acceptedHelper(task.key)
-      if (delegated !== undefined && delegated !== nodeId) continue
-      if (delegated === nodeId) {
-        if (task.claimable || task.status === 'claimed' || task.status === 'running') {
-          if (task.claimable) { startWork(task.key, task.nextAttempt); emit('task:help', { key: task.key, role: 'taken', node: nodeId, capability: '' }) }
-        }
-        continue
-      }
-      if (!task.claimable || !warmedUp) continue
-      const plan = ledger.claimPlan(task.key, nodeId, t)
-      if (!plan.shouldClaim) continue
-      // The mesh holds the holder dead while its lease runs: break its claim rather than wait out the lease.
-      const breaks = task.expiredBecause === 'holder-dead' ? task.holder?.claimId : undefined
-      startWork(task.key, plan.attempt, undefined, breaks)
+  const claims: ClaimLoop = createClaimLoop({
+    nodeId,
+    ledger,
+    now,
+    standbyStepMs: timings.standbyStepMs,
+    minGapMs: Math.min(25, timings.tickMs),
+    freeSlots: () => (canClaim(lifecycle) && executor !== undefined && warm() && !crashed ? slots - active.size : 0),
+    skipped: (key, t) => active.has(key) || (skip.get(key) ?? 0) > t,
+    delegatedTo: (key) => help.acceptedHelper(key),
+    start: (task, breaks, delegated) => {
+      startWork(task.key, task.nextAttempt, undefined, breaks)
+      if (delegated) emit('task:help', { key: task.key, role: 'taken', node: nodeId, capability: '' })
     }
-  }
+  })
 
   const elect = (): void => {
     if (!warm() || crashed) return
@@ -581,6 +575,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     const t0 = now()
     if (catchUp !== undefined) clearTimeout(catchUp)
     for (const t of timers.splice(0)) clearInterval(t)
+    claims.stop()
     help.stop()
     await Promise.all([...watchers.values()].map(async (w) => { await w.stop().catch(() => {}) }))
     watchers.clear()
@@ -635,7 +630,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     await sendPresence()
     every(timings.presenceMs, 'presence', sendPresence)
     every(timings.capabilitiesMs, 'capabilities', sendCapabilities)
-    every(timings.tickMs, 'tick', () => { elect(); claimSome() })
+    every(timings.tickMs, 'tick', () => { elect(); claims.run() })
     every(timings.replicateMs, 'replication', async () => { await replicate() })
     every(timings.reposRefreshMs, 'repos', async () => { if (patterns.some((r) => r.endsWith('/*'))) await refreshRepos() })
     help.start()
@@ -666,6 +661,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     if (catchUp !== undefined) clearTimeout(catchUp)
     for (const a of active.values()) a.controller.abort(new Error('killed'))
     for (const t of timers.splice(0)) clearInterval(t)
+    claims.stop()
     help.stop()
     for (const w of watchers.values()) await w.stop().catch(() => {})
     watchers.clear()
