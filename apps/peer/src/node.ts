@@ -27,6 +27,7 @@ import { INITIAL_LIFECYCLE, canClaim, lifecycleStep, type LifecycleAction, type 
 import { announcementFor } from './issue.js'
 import { expandRepos } from './repos.js'
 import { parseWipNote } from './wip.js'
+import { createCatchUp, type CatchUp } from './catch-up.js'
 import { createClaimLoop, type ClaimLoop } from './claim-loop.js'
 import { parseTaskKey, runWork, type WorkEnd, type WorkerContext } from './worker.js'
 
@@ -53,6 +54,8 @@ export interface NodeTimings {
   settleMs: number
   /** Grace past another node's lease. Default the claimer's. */
   graceMs: number | undefined
+  /** The claim's safety margin: a young claim publishes after 2 × settleMs + marginMs. Default the claimer's, min(30 s, lease / 5). */
+  marginMs: number | undefined
   /** First wait between fork readiness checks. Default 1000 ms. */
   forkPollMs: number
   /** Each standby claimer waits this much longer than the one before. Default max(1500, 2 × settleMs + 1000) ms. */
@@ -77,6 +80,7 @@ export const DEFAULT_TIMINGS: Readonly<Omit<NodeTimings, 'warmUpMs'>> = Object.f
   renewEveryMs: undefined,
   settleMs: 2000,
   graceMs: undefined,
+  marginMs: undefined,
   forkPollMs: 1000,
   standbyStepMs: 1500,
   liveness: {},
@@ -271,7 +275,8 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     leaseMs: timings.leaseMs,
     settleMs: timings.settleMs,
     ...(timings.renewEveryMs !== undefined ? { renewEveryMs: timings.renewEveryMs } : {}),
-    ...(timings.graceMs !== undefined ? { graceMs: timings.graceMs } : {})
+    ...(timings.graceMs !== undefined ? { graceMs: timings.graceMs } : {}),
+    ...(timings.marginMs !== undefined ? { marginMs: timings.marginMs } : {})
   })
   const publisher: Publisher = createPublisher({ client, forkPollMs: timings.forkPollMs, settleMs: timings.settleMs })
   const capabilities: CapabilitySource = (init.capabilities ?? detectedCapabilities({ name: init.name ?? '' }))(nodeId)
@@ -348,7 +353,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     if (sender !== undefined && sender !== nodeId && !seenPeers.has(sender)) {
       seenPeers.add(sender)
       emit('peer:seen', { nodeId: sender })
-      scheduleCatchUp()
+      catchUp.peerAppeared()
     }
     const entry = logEntryForMessage(message)
     if (entry !== undefined && changed) await log.append(entry.type, entry.payload)
@@ -393,29 +398,26 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
         break
     }
   }
-  // Task messages this node wrote, sent again when a new peer appears: gossip does not replay
-  // history, and a peer that joins late should still see the tasks (and results) of the mesh.
-  const authored: Array<{ topic: Topic, message: Message }> = []
-  let catchUp: ReturnType<typeof setTimeout> | undefined
+  const catchUp: CatchUp = createCatchUp({
+    delayMs: 300,
+    minGapMs: Math.max(1000, timings.presenceMs),
+    now,
+    isOpen: (key) => {
+      const status = ledger.task(key, now())?.status
+      return status !== 'done' && status !== 'failed' && status !== 'withdrawn'
+    },
+    replay: async (messages) => {
+      if (!mesh.isStarted() || crashed) return
+      await sendCapabilities()
+      for (const { topic, message } of messages) await mesh.publish(topic, message as never)
+    },
+    fault: (err) => { fault('catch-up', err) }
+  })
   const publish = async <T extends Topic>(topic: T, message: TopicMessageMap[T]): Promise<void> => {
     if (crashed) return
     await record(message, true)
-    if (topic !== 'presence_ping' && topic !== 'capabilities') {
-      authored.push({ topic, message })
-      if (authored.length > 500) authored.shift()
-    }
+    catchUp.authored(topic, message)
     if (mesh.isStarted()) await mesh.publish(topic, message)
-  }
-  const scheduleCatchUp = (): void => {
-    if (catchUp !== undefined || crashed) return
-    catchUp = setTimeout(() => {
-      catchUp = undefined
-      if (!mesh.isStarted() || crashed) return
-      ;(async () => {
-        await sendCapabilities()
-        for (const { topic, message } of authored.slice()) await mesh.publish(topic, message as never)
-      })().catch((err) => { fault('catch-up', err) })
-    }, 300)
   }
 
   const sendPresence = async (): Promise<void> => {
@@ -573,7 +575,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
 
   const stopComponents = async (): Promise<void> => {
     const t0 = now()
-    if (catchUp !== undefined) clearTimeout(catchUp)
+    catchUp.stop()
     for (const t of timers.splice(0)) clearInterval(t)
     claims.stop()
     help.stop()
@@ -658,7 +660,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
   node.kill = async () => {
     if (crashed || lifecycle.phase === 'stopped') return
     crashed = true
-    if (catchUp !== undefined) clearTimeout(catchUp)
+    catchUp.stop()
     for (const a of active.values()) a.controller.abort(new Error('killed'))
     for (const t of timers.splice(0)) clearInterval(t)
     claims.stop()
