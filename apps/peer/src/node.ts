@@ -349,6 +349,8 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     const at = now()
     const prevHolder = message.type === 'task_claim' ? ledger.task(`${message.repo ?? ''}${message.task_id}`, at)?.holder?.node : undefined
     const sender = 'node_id' in message ? message.node_id : 'from_node' in message ? message.from_node : undefined
+    // A replayed task message (catch-up) refreshes its sender's liveness but is no news: not logged or announced again.
+    const known = ledger.hasMessage(message)
     const changed = ledger.observe(message, at)
     if (sender !== undefined && sender !== nodeId && !seenPeers.has(sender)) {
       seenPeers.add(sender)
@@ -356,8 +358,8 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
       catchUp.peerAppeared()
     }
     const entry = logEntryForMessage(message)
-    if (entry !== undefined && changed) await log.append(entry.type, entry.payload)
-    if (!changed && message.type !== 'meta_discussion') return
+    if (entry !== undefined && changed && !known) await log.append(entry.type, entry.payload)
+    if ((!changed || known) && message.type !== 'meta_discussion') return
     if (changed && !own) claims.poke()
     describe(message, own, prevHolder)
   }
@@ -432,8 +434,9 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     const free = Math.max(0, slots - active.size)
     capabilities.setSlots(free, slots)
     if (lifecycle.phase === 'running') capabilities.setStatus(active.size > 0 ? 'busy' : 'idle')
-    // Tell the mesh at once that a slot was taken or freed: the others rank claimers by free slots.
-    if (lastFree !== undefined && free !== lastFree && mesh.isStarted() && !crashed) sendPresence().catch((err) => { fault('presence', err) })
+    // Tell the mesh at once when this node fills its slots or has one again: the others rank
+    // claimers among the peers with a free slot (and see in active_tasks what it is claiming).
+    if (lastFree !== undefined && (free === 0) !== (lastFree === 0) && mesh.isStarted() && !crashed) sendPresence().catch((err) => { fault('presence', err) })
     lastFree = free
   }
 
