@@ -12,6 +12,8 @@ export interface ClaimLoopInit {
   standbyStepMs: number
   /** Plans run at most this often (ms); a poke in between is folded into the next one. */
   minGapMs: number
+  /** Without a poke, the tick plans this often (ms). */
+  idleEveryMs: number
   /** Free slots now (0 while draining, warming up or without an executor). */
   freeSlots: () => number
   /** Whether a task is skipped for now (being worked on here, or backing off). */
@@ -27,6 +29,8 @@ export interface ClaimLoop {
   poke: () => void
   /** Plans now. */
   run: () => void
+  /** The node's tick: plans if poked meanwhile, else at most every `idleEveryMs` (time alone changes the view: leases end, peers die). */
+  tick: () => void
   stop: () => void
 }
 
@@ -96,6 +100,9 @@ export function createClaimLoop (init: ClaimLoopInit): ClaimLoop {
       soon = setTimeout(() => { soon = undefined; run() }, Math.max(0, lastRun + init.minGapMs - init.now()))
     },
     run,
+    tick: () => {
+      if (soon === undefined && init.now() - lastRun >= init.idleEveryMs) run()
+    },
     stop: () => {
       stopped = true
       if (soon !== undefined) clearTimeout(soon)

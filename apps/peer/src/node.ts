@@ -360,7 +360,9 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     const entry = logEntryForMessage(message)
     if (entry !== undefined && changed && !known) await log.append(entry.type, entry.payload)
     if ((!changed || known) && message.type !== 'meta_discussion') return
-    if (changed && !own) claims.poke()
+    // A new task message may make a task claimable (or not): plan soon. Presence and capabilities
+    // (slots, liveness) are read by the next tick's plan: planning on each of them costs O(peers²).
+    if (changed && !own && entry !== undefined) claims.poke()
     describe(message, own, prevHolder)
   }
   const describe = (message: Message, own: boolean, prevHolder: string | undefined): void => {
@@ -400,6 +402,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
         break
     }
   }
+  let capabilitiesSentAt = Number.NEGATIVE_INFINITY
   const catchUp: CatchUp = createCatchUp({
     delayMs: 300,
     minGapMs: Math.max(1000, timings.presenceMs),
@@ -410,7 +413,9 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     },
     replay: async (messages) => {
       if (!mesh.isStarted() || crashed) return
-      await sendCapabilities()
+      // Capabilities go out on their own period too: sent again here only if the last is not recent,
+      // or peers joining together make every peer send them to every peer (O(n²) at startup).
+      if (now() - capabilitiesSentAt >= timings.capabilitiesMs / 3) await sendCapabilities()
       for (const { topic, message } of messages) await mesh.publish(topic, message as never)
     },
     fault: (err) => { fault('catch-up', err) }
@@ -426,6 +431,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     await publish('presence_ping', capabilities.toPresencePing({ activeTasks: [...active.keys()], seq: presenceSeq++, now: now() }))
   }
   const sendCapabilities = async (): Promise<void> => {
+    capabilitiesSentAt = now()
     const message = capabilities.toMessage(now())
     await publish('capabilities', githubLogin !== undefined ? { ...message, github_login: githubLogin } : message)
   }
@@ -504,7 +510,8 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     ledger,
     now,
     standbyStepMs: timings.standbyStepMs,
-    minGapMs: Math.min(25, timings.tickMs),
+    minGapMs: Math.min(50, timings.tickMs),
+    idleEveryMs: Math.max(timings.tickMs, 1000),
     freeSlots: () => (canClaim(lifecycle) && executor !== undefined && warm() && !crashed ? slots - active.size : 0),
     skipped: (key, t) => active.has(key) || (skip.get(key) ?? 0) > t,
     delegatedTo: (key) => help.acceptedHelper(key),
@@ -635,7 +642,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     await sendPresence()
     every(timings.presenceMs, 'presence', sendPresence)
     every(timings.capabilitiesMs, 'capabilities', sendCapabilities)
-    every(timings.tickMs, 'tick', () => { elect(); claims.run() })
+    every(timings.tickMs, 'tick', () => { elect(); claims.tick() })
     every(timings.replicateMs, 'replication', async () => { await replicate() })
     every(timings.reposRefreshMs, 'repos', async () => { if (patterns.some((r) => r.endsWith('/*'))) await refreshRepos() })
     help.start()
