@@ -27,6 +27,8 @@ import { INITIAL_LIFECYCLE, canClaim, lifecycleStep, type LifecycleAction, type 
 import { announcementFor } from './issue.js'
 import { expandRepos } from './repos.js'
 import { parseWipNote } from './wip.js'
+import { createCatchUp, type CatchUp } from './catch-up.js'
+import { createClaimLoop, type ClaimLoop } from './claim-loop.js'
 import { parseTaskKey, runWork, type WorkEnd, type WorkerContext } from './worker.js'
 
 export interface NodeTimings {
@@ -52,6 +54,8 @@ export interface NodeTimings {
   settleMs: number
   /** Grace past another node's lease. Default the claimer's. */
   graceMs: number | undefined
+  /** The claim's safety margin: a young claim publishes after 2 × settleMs + marginMs. Default the claimer's, min(30 s, lease / 5). */
+  marginMs: number | undefined
   /** First wait between fork readiness checks. Default 1000 ms. */
   forkPollMs: number
   /** Each standby claimer waits this much longer than the one before. Default max(1500, 2 × settleMs + 1000) ms. */
@@ -76,6 +80,7 @@ export const DEFAULT_TIMINGS: Readonly<Omit<NodeTimings, 'warmUpMs'>> = Object.f
   renewEveryMs: undefined,
   settleMs: 2000,
   graceMs: undefined,
+  marginMs: undefined,
   forkPollMs: 1000,
   standbyStepMs: 1500,
   liveness: {},
@@ -270,7 +275,8 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     leaseMs: timings.leaseMs,
     settleMs: timings.settleMs,
     ...(timings.renewEveryMs !== undefined ? { renewEveryMs: timings.renewEveryMs } : {}),
-    ...(timings.graceMs !== undefined ? { graceMs: timings.graceMs } : {})
+    ...(timings.graceMs !== undefined ? { graceMs: timings.graceMs } : {}),
+    ...(timings.marginMs !== undefined ? { marginMs: timings.marginMs } : {})
   })
   const publisher: Publisher = createPublisher({ client, forkPollMs: timings.forkPollMs, settleMs: timings.settleMs })
   const capabilities: CapabilitySource = (init.capabilities ?? detectedCapabilities({ name: init.name ?? '' }))(nodeId)
@@ -352,15 +358,20 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     const at = now()
     const prevHolder = message.type === 'task_claim' ? ledger.task(`${message.repo ?? ''}${message.task_id}`, at)?.holder?.node : undefined
     const sender = 'node_id' in message ? message.node_id : 'from_node' in message ? message.from_node : undefined
+    // A replayed task message (catch-up) refreshes its sender's liveness but is no news: not logged or announced again.
+    const known = ledger.hasMessage(message)
     const changed = ledger.observe(message, at)
     if (sender !== undefined && sender !== nodeId && !seenPeers.has(sender)) {
       seenPeers.add(sender)
       emit('peer:seen', { nodeId: sender })
-      scheduleCatchUp()
+      catchUp.peerAppeared()
     }
     const entry = logEntryForMessage(message)
-    if (entry !== undefined && changed) await log.append(entry.type, entry.payload)
-    if (!changed && message.type !== 'meta_discussion') return
+    if (entry !== undefined && changed && !known) await log.append(entry.type, entry.payload)
+    if ((!changed || known) && message.type !== 'meta_discussion') return
+    // A new task message may make a task claimable (or not): plan soon. Presence and capabilities
+    // (slots, liveness) are read by the next tick's plan: planning on each of them costs O(peers²).
+    if (changed && !own && entry !== undefined) claims.poke()
     describe(message, own, prevHolder)
   }
   const describe = (message: Message, own: boolean, prevHolder: string | undefined): void => {
@@ -400,35 +411,36 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
         break
     }
   }
-  // Task messages this node wrote, sent again when a new peer appears: gossip does not replay
-  // history, and a peer that joins late should still see the tasks (and results) of the mesh.
-  const authored: Array<{ topic: Topic, message: Message }> = []
-  let catchUp: ReturnType<typeof setTimeout> | undefined
+  let capabilitiesSentAt = Number.NEGATIVE_INFINITY
+  const catchUp: CatchUp = createCatchUp({
+    delayMs: 300,
+    minGapMs: Math.max(1000, timings.presenceMs),
+    now,
+    isOpen: (key) => {
+      const status = ledger.task(key, now())?.status
+      return status !== 'done' && status !== 'failed' && status !== 'withdrawn'
+    },
+    replay: async (messages) => {
+      if (!mesh.isStarted() || crashed) return
+      // Capabilities go out on their own period too: sent again here only if the last is not recent,
+      // or peers joining together make every peer send them to every peer (O(n²) at startup).
+      if (now() - capabilitiesSentAt >= timings.capabilitiesMs / 3) await sendCapabilities()
+      for (const { topic, message } of messages) await mesh.publish(topic, message as never)
+    },
+    fault: (err) => { fault('catch-up', err) }
+  })
   const publish = async <T extends Topic>(topic: T, message: TopicMessageMap[T]): Promise<void> => {
     if (crashed) return
     await record(message, true)
-    if (topic !== 'presence_ping' && topic !== 'capabilities') {
-      authored.push({ topic, message })
-      if (authored.length > 500) authored.shift()
-    }
+    catchUp.authored(topic, message)
     if (mesh.isStarted()) await mesh.publish(topic, message)
-  }
-  const scheduleCatchUp = (): void => {
-    if (catchUp !== undefined || crashed) return
-    catchUp = setTimeout(() => {
-      catchUp = undefined
-      if (!mesh.isStarted() || crashed) return
-      ;(async () => {
-        await sendCapabilities()
-        for (const { topic, message } of authored.slice()) await mesh.publish(topic, message as never)
-      })().catch((err) => { fault('catch-up', err) })
-    }, 300)
   }
 
   const sendPresence = async (): Promise<void> => {
     await publish('presence_ping', capabilities.toPresencePing({ activeTasks: [...active.keys()], seq: presenceSeq++, now: now() }))
   }
   const sendCapabilities = async (): Promise<void> => {
+    capabilitiesSentAt = now()
     const message = capabilities.toMessage(now())
     await publish('capabilities', githubLogin !== undefined ? { ...message, github_login: githubLogin } : message)
   }
@@ -437,8 +449,9 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     const free = Math.max(0, slots - active.size)
     capabilities.setSlots(free, slots)
     if (lifecycle.phase === 'running') capabilities.setStatus(active.size > 0 ? 'busy' : 'idle')
-    // Tell the mesh at once that a slot was taken or freed: the others rank claimers by free slots.
-    if (lastFree !== undefined && free !== lastFree && mesh.isStarted() && !crashed) sendPresence().catch((err) => { fault('presence', err) })
+    // Tell the mesh at once when this node fills its slots or has one again: the others rank
+    // claimers among the peers with a free slot (and see in active_tasks what it is claiming).
+    if (lastFree !== undefined && (free === 0) !== (lastFree === 0) && mesh.isStarted() && !crashed) sendPresence().catch((err) => { fault('presence', err) })
     lastFree = free
   }
 
@@ -494,6 +507,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
         .finally(() => {
           active.delete(key)
           updateSlots()
+          claims.poke()
           if (!crashed && lifecycle.phase !== 'stopped') step({ type: 'work-ended' })
         })
     }
@@ -504,29 +518,21 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
 
   const warm = (): boolean => startedAt !== undefined && now() - startedAt >= timings.warmUpMs
 
-  const claimSome = (): void => {
-    if (!canClaim(lifecycle) || executor === undefined) return
-    const warmedUp = warm()
-    const t = now()
-    for (const task of ledger.tasks(t)) {
-      if (active.size >= slots) return
-      if (active.has(task.key) || skipping(task.key, t) || task.repo === undefined) continue
-      const delegated = help.acceptedHelper(task.key)
-      if (delegated !== undefined && delegated !== nodeId) continue
-      if (delegated === nodeId) {
-        if (task.claimable || task.status === 'claimed' || task.status === 'running') {
-          if (task.claimable) { startWork(task.key, task.nextAttempt); emit('task:help', { key: task.key, role: 'taken', node: nodeId, capability: '' }) }
-        }
-        continue
-      }
-      if (!task.claimable || !warmedUp) continue
-      const plan = ledger.claimPlan(task.key, nodeId, t)
-      if (!plan.shouldClaim) continue
-      // The mesh holds the holder dead while its lease runs: break its claim rather than wait out the lease.
-      const breaks = task.expiredBecause === 'holder-dead' ? task.holder?.claimId : undefined
-      startWork(task.key, plan.attempt, undefined, breaks)
+  const claims: ClaimLoop = createClaimLoop({
+    nodeId,
+    ledger,
+    now,
+    standbyStepMs: timings.standbyStepMs,
+    minGapMs: Math.min(50, timings.tickMs),
+    idleEveryMs: Math.max(timings.tickMs, 1000),
+    freeSlots: () => (canClaim(lifecycle) && executor !== undefined && warm() && !crashed ? slots - active.size : 0),
+    skipped: (key, t) => active.has(key) || skipping(key, t),
+    delegatedTo: (key) => help.acceptedHelper(key),
+    start: (task, breaks, delegated) => {
+      startWork(task.key, task.nextAttempt, undefined, breaks)
+      if (delegated) emit('task:help', { key: task.key, role: 'taken', node: nodeId, capability: '' })
     }
-  }
+  })
 
   const elect = (): void => {
     if (!warm() || crashed) return
@@ -592,8 +598,9 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
 
   const stopComponents = async (): Promise<void> => {
     const t0 = now()
-    if (catchUp !== undefined) clearTimeout(catchUp)
+    catchUp.stop()
     for (const t of timers.splice(0)) clearInterval(t)
+    claims.stop()
     help.stop()
     await Promise.all([...watchers.values()].map(async (w) => { await w.stop().catch(() => {}) }))
     watchers.clear()
@@ -648,7 +655,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     await sendPresence()
     every(timings.presenceMs, 'presence', sendPresence)
     every(timings.capabilitiesMs, 'capabilities', sendCapabilities)
-    every(timings.tickMs, 'tick', () => { elect(); claimSome() })
+    every(timings.tickMs, 'tick', () => { elect(); claims.tick() })
     every(timings.replicateMs, 'replication', async () => { await replicate() })
     every(timings.reposRefreshMs, 'repos', async () => { if (patterns.some((r) => r.endsWith('/*'))) await refreshRepos() })
     help.start()
@@ -676,9 +683,10 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
   node.kill = async () => {
     if (crashed || lifecycle.phase === 'stopped') return
     crashed = true
-    if (catchUp !== undefined) clearTimeout(catchUp)
+    catchUp.stop()
     for (const a of active.values()) a.controller.abort(new Error('killed'))
     for (const t of timers.splice(0)) clearInterval(t)
+    claims.stop()
     help.stop()
     for (const w of watchers.values()) await w.stop().catch(() => {})
     watchers.clear()

@@ -55,7 +55,8 @@ function timingsOf (spec: NodeSpec): Partial<NodeTimings> {
     ...pick('presenceMs'), ...pick('warmUpMs'), ...pick('tickMs'), ...pick('watchIntervalMs'),
     ...pick('replicateMs'), ...pick('forkPollMs'), ...pick('standbyStepMs'),
     ...(Object.keys(liveness).length > 0 ? { liveness } : {}),
-    ...(spec.lease !== undefined ? { leaseMs: spec.lease.leaseMs, renewEveryMs: spec.lease.renewEveryMs, settleMs: spec.lease.settleMs } : {})
+    ...(spec.lease !== undefined ? { leaseMs: spec.lease.leaseMs, renewEveryMs: spec.lease.renewEveryMs, settleMs: spec.lease.settleMs } : {}),
+    ...(spec.lease?.marginMs !== undefined ? { marginMs: spec.lease.marginMs } : {})
   }
 }
 

@@ -84,7 +84,9 @@ export type Agent = Static<typeof Agent>
 export const Lease = Type.Object({
   leaseMs: Ms,
   renewEveryMs: Ms,
-  settleMs: Ms
+  settleMs: Ms,
+  /** The claim's safety margin (a young claim publishes after 2 × settle + margin). Default min(30 s, lease / 5). */
+  marginMs: Type.Optional(Ms)
 }, { additionalProperties: false })
 export type Lease = Static<typeof Lease>
 

@@ -359,3 +359,15 @@ describe('help', () => {
     expect(ledger.help(KEY, T0 + 20_000)[0]).toMatchObject({ status: 'timed_out' })
   })
 })
+
+describe('hasMessage', () => {
+  it('tells a replayed task message from a new one, though both refresh the sender', () => {
+    const ledger = createLedger()
+    const a = announce('#42', T0, { node_id: 'w' } as never)
+    expect(ledger.hasMessage(a)).toBe(false)
+    expect(ledger.observe(a, T0)).toBe(true)
+    expect(ledger.hasMessage(a)).toBe(true)
+    expect(ledger.hasMessage(announce('#43', T0))).toBe(false)
+    expect(ledger.hasMessage(ping('a', T0))).toBe(false)
+  })
+})

@@ -115,6 +115,8 @@ export interface Ledger {
    * With a store, the message is written before this returns: once it has returned, it survives a crash.
    */
   observe(message: Message, receivedAt: number): boolean
+  /** Whether this task message is in the ledger already (a replay or a duplicate adds nothing to the task). */
+  hasMessage(message: Message): boolean
   /** The peer left (a goodbye, or its last connection closed): dead until heard from again. */
   peerLeft(nodeId: string, at: number): void
   peer(nodeId: string, now: number): PeerView | undefined
@@ -222,6 +224,11 @@ class LedgerImpl implements Ledger {
     if (changed && peer !== undefined) this.peerRecords.set(peer.nodeId, peer)
     if (entry !== undefined) this.addTaskMessage(entry.id, entry.message)
     return true
+  }
+
+  hasMessage (message: Message): boolean {
+    if (!isTaskMessage(message)) return false
+    return this.groups.get(taskKey(message.repo, message.task_id))?.messages.has(sha256Hex(canonicalJson(message))) === true
   }
 
   peerLeft (nodeId: string, at: number): void {

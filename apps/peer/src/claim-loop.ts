@@ -1,0 +1,112 @@
+// The node's claim loop: reads the ledger, asks the pure scheduler (scheduler.ts) which tasks to
+// claim now, and starts them. It runs when the view changes (`poke`: a task message, a peer's
+// presence, a slot freed), when a standby's turn comes, and on the node's tick.
+import { satisfiesRequirements, type Ledger, type TaskView } from '@bzzz/state'
+import { rendezvousOrder } from './rank-order.js'
+import { planClaims, type FirstSeen, type ScheduleTask } from './scheduler.js'
+
+export interface ClaimLoopInit {
+  nodeId: string
+  ledger: Ledger
+  now: () => number
+  standbyStepMs: number
+  /** Plans run at most this often (ms); a poke in between is folded into the next one. */
+  minGapMs: number
+  /** Without a poke, the tick plans this often (ms). */
+  idleEveryMs: number
+  /** Free slots now (0 while draining, warming up or without an executor). */
+  freeSlots: () => number
+  /** Whether a task is skipped for now (being worked on here, or backing off). */
+  skipped: (key: string, now: number) => boolean
+  /** The helper a task was delegated to, if any. */
+  delegatedTo: (key: string) => string | undefined
+  /** Starts work on a task (the claim comes first). */
+  start: (task: TaskView, breaks: number | undefined, delegated: boolean) => void
+}
+
+export interface ClaimLoop {
+  /** Something changed: plan soon. */
+  poke: () => void
+  /** Plans now. */
+  run: () => void
+  /** The node's tick: plans if poked meanwhile, else at most every `idleEveryMs` (time alone changes the view: leases end, peers die). */
+  tick: () => void
+  stop: () => void
+}
+
+export function createClaimLoop (init: ClaimLoopInit): ClaimLoop {
+  let firstSeen: FirstSeen = new Map()
+  let lastRun = Number.NEGATIVE_INFINITY
+  let soon: ReturnType<typeof setTimeout> | undefined
+  let standby: { at: number, timer: ReturnType<typeof setTimeout> } | undefined
+  let stopped = false
+
+  const run = (): void => {
+    if (stopped) return
+    if (soon !== undefined) { clearTimeout(soon); soon = undefined }
+    const t = init.now()
+    lastRun = t
+    let free = init.freeSlots()
+    if (free <= 0) return
+    const tasks: TaskView[] = []
+    for (const task of init.ledger.tasks(t)) {
+      if (task.repo === undefined || init.skipped(task.key, t)) continue
+      const helper = init.delegatedTo(task.key)
+      if (helper === init.nodeId) {
+        // Delegated to this node: it takes the task over as soon as the asker released it.
+        if (task.claimable && free > 0) { init.start(task, undefined, true); free-- }
+        continue
+      }
+      if (helper !== undefined || !task.claimable) continue
+      tasks.push(task)
+    }
+    if (free <= 0 || tasks.length === 0) { firstSeen = new Map(); return }
+    const peers = init.ledger.peers(t)
+    const caps = new Map(peers.map((p) => [p.nodeId, p.capabilities]))
+    const plan = planClaims({
+      self: init.nodeId,
+      now: t,
+      freeSlots: free,
+      standbyStepMs: init.standbyStepMs,
+      tasks: tasks.map((task): ScheduleTask => {
+        const req = task.announcement?.requirements
+        return {
+          key: task.key,
+          offeredAt: task.offeredAt ?? t,
+          ...(req !== undefined ? { eligible: (id: string) => { const c = caps.get(id); return c !== undefined && satisfiesRequirements(c, req) } } : {})
+        }
+      }),
+      peers: peers.map((p) => ({ nodeId: p.nodeId, alive: p.liveness === 'alive', hasFreeSlot: p.hasFreeSlot, activeTasks: p.activeTasks })),
+      order: rendezvousOrder,
+      firstSeen
+    })
+    firstSeen = plan.firstSeen
+    const byKey = new Map(tasks.map((task) => [task.key, task]))
+    for (const key of plan.claim) {
+      const task = byKey.get(key)!
+      // The mesh holds the holder dead while its lease runs: break its claim rather than wait out the lease.
+      init.start(task, task.expiredBecause === 'holder-dead' ? task.holder?.claimId : undefined, false)
+    }
+    if (plan.nextAt !== undefined && (standby === undefined || plan.nextAt < standby.at)) {
+      if (standby !== undefined) clearTimeout(standby.timer)
+      const at = plan.nextAt
+      standby = { at, timer: setTimeout(() => { standby = undefined; run() }, Math.max(0, at - t)) }
+    }
+  }
+
+  return {
+    poke: () => {
+      if (stopped || soon !== undefined) return
+      soon = setTimeout(() => { soon = undefined; run() }, Math.max(0, lastRun + init.minGapMs - init.now()))
+    },
+    run,
+    tick: () => {
+      if (soon === undefined && init.now() - lastRun >= init.idleEveryMs) run()
+    },
+    stop: () => {
+      stopped = true
+      if (soon !== undefined) clearTimeout(soon)
+      if (standby !== undefined) clearTimeout(standby.timer)
+    }
+  }
+}

@@ -1,0 +1,23 @@
+// The test command's scale smoke: the `scale` scenario's own timings (ten slots a peer, short
+// settle) with 10 peers and 20 issues. The full run is `pnpm sim -s scale` (figures in the README).
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { memoryNodeFactory } from './peer-node.js'
+import { runScenario } from './runner.js'
+import { applyOverrides, loadScenario } from './scenario.js'
+import { SCENARIOS } from './scenarios.test.util.js'
+
+describe('scale (smoke)', () => {
+  it('10 peers, 20 issues: every task done once, in parallel, about one claim comment per task', async () => {
+    const scenario = applyOverrides(await loadScenario(join(SCENARIOS, 'scale.yaml')), { peers: 10, issues: 20, durationMs: 60_000 })
+    const { report } = await runScenario({ scenario, nodeFactory: memoryNodeFactory(), idleWindowMs: 0, quietMs: 300 })
+    expect(report.invariants.filter((c) => !c.ok)).toEqual([])
+    expect(report.tasks_done).toBe(20)
+    // Several peers claim at once (the first claims of the run overlap in time) ...
+    const firstClaims = report.tasks.map((t) => t.claims[0]?.t ?? Infinity).sort((a, b) => a - b)
+    expect(firstClaims[9]! - firstClaims[0]!).toBeLessThan(5000)
+    // ... and each task gets about one claim comment: a losing claim is the exception.
+    const claims = report.tasks.reduce((n, t) => n + t.claims.length, 0)
+    expect(claims).toBeLessThanOrEqual(25)
+  }, 120_000)
+})
