@@ -24,7 +24,8 @@ beforeAll(async () => {
       name: 'bravo',
       forge: f,
       executor: { steps: [{ file: 'a.md', content: 'a\n', delayMs: 1500 }, { file: 'b.md', content: 'b\n', delayMs: 1500 }] },
-      extra: { timings: { ...FAST_TIMINGS, settleMs: 1000 } }
+      // A 1 s settle needs a lease above ~8 × settle + 5 s for the claim's fence to build its chain of reads.
+      extra: { timings: { ...FAST_TIMINGS, settleMs: 1000, leaseMs: 16_000, renewEveryMs: 4000 } }
     })
   ]
   for (const n of nodes) await n.start()
