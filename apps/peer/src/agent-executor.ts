@@ -92,6 +92,8 @@ export function createAgentExecutor (init: AgentExecutorInit): TaskExecutor & { 
           const p = progressOf(event)
           if (p !== undefined) work.progress(p)
           if (event.type === 'wip') work.wipPushed(event.branch)
+          // The agent process has ended: collecting and publishing its result holds no slot.
+          if (event.type === 'state' && event.state === 'collecting') work.agentEnded()
         }
       })
       if (escalate !== undefined && out.type === 'failure' && held?.has(work.claim) === true) {

@@ -36,6 +36,12 @@ export interface TaskWork {
   progress: (event: ProgressEvent) => void
   /** Tell the peers (and the node's log) where pushed WIP is; call after each push of WIP. */
   wipPushed: (branch: string) => void
+  /**
+   * Call when the agent has ended and only publishing is left (commit, push, pull request or
+   * report: the claim's fence can hold these for a minute). The node frees the task's slot for
+   * other work meanwhile. Optional to call: the node assumes it when `run` returns.
+   */
+  agentEnded: () => void
 }
 
 export type TaskOutcome =

@@ -30,6 +30,7 @@ import { parseWipNote } from './wip.js'
 import { createCatchUp, type CatchUp } from './catch-up.js'
 import { createClaimLoop, type ClaimLoop } from './claim-loop.js'
 import { parseTaskKey, runWork, type WorkEnd, type WorkerContext } from './worker.js'
+import { EMPTY_WORK, freeSlots, keysIn, slotsInUse, workStep, type WorkEvent, type WorkTable } from './work-table.js'
 
 export interface NodeTimings {
   /** How often a presence ping goes out. Default 2000 ms. */
@@ -142,7 +143,11 @@ export interface NodeStatus {
   startedAt: number | undefined
   repos: string[]
   watching: string[]
+  /** The tasks this node holds: agents at work and results being published. */
   active: string[]
+  /** Of those, the ones whose agent has ended and whose result is being published (they hold no slot). */
+  publishing: string[]
+  /** A slot counts agent work: free = total − agents at work. */
   slots: { total: number, free: number }
   peers: number
   addresses: string[]
@@ -315,6 +320,9 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
   const timers: Array<ReturnType<typeof setInterval>> = []
   const watchers = new Map<string, Watcher>()
   const active = new Map<string, Active>()
+  // Which of them holds a slot (work-table.ts): an agent at work does, a result being published does not.
+  let work: WorkTable = EMPTY_WORK
+  const workEvent = (event: WorkEvent): void => { work = workStep(work, event) }
   const skip = new Map<string, number>()
   // A lost claim waits before the same attempt is tried again; a newer attempt (the winner died
   // or released) is tried at once: a standby that lost to a holder killed since would otherwise
@@ -446,9 +454,9 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
   }
   let lastFree: number | undefined
   const updateSlots = (): void => {
-    const free = Math.max(0, slots - active.size)
+    const free = freeSlots(work, slots)
     capabilities.setSlots(free, slots)
-    if (lifecycle.phase === 'running') capabilities.setStatus(active.size > 0 ? 'busy' : 'idle')
+    if (lifecycle.phase === 'running') capabilities.setStatus(slotsInUse(work) > 0 ? 'busy' : 'idle')
     // Tell the mesh at once when this node fills its slots or has one again: the others rank
     // claimers among the peers with a free slot (and see in active_tasks what it is claiming).
     if (lastFree !== undefined && (free === 0) !== (lastFree === 0) && mesh.isStarted() && !crashed) sendPresence().catch((err) => { fault('presence', err) })
@@ -463,7 +471,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     publish,
     emit,
     offers: () => (executor?.offers ?? []),
-    hasFreeSlot: () => canClaim(lifecycle) && active.size < slots,
+    hasFreeSlot: () => canClaim(lifecycle) && freeSlots(work, slots) > 0,
     pollMs: Math.min(250, timings.tickMs)
   })
   const workerContext: WorkerContext = {
@@ -484,14 +492,25 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
   const startWork = (key: string, attempt: number, announcement?: TaskBroadcastMessage, breaks?: number): Active => {
     const { repo, issue } = parseTaskKey(key)
     const controller = new AbortController()
+    const started = workStep(work, { type: 'started', key }) // throws for a key this node works on already
     step({ type: 'work-started' })
+    work = started
+    // The agent has ended: its slot is free while the result is published (the claim's fence can
+    // take a minute); the key stays this node's until the work ends.
+    const agentEnded = (): void => {
+      if (work.get(key) !== 'running') return
+      workEvent({ type: 'agent-ended', key })
+      if (crashed) return
+      updateSlots()
+      claims.poke()
+    }
     const entry: Active = {
       key,
       controller,
       done: Promise.resolve().then(async () => {
         await mkdir(workRoot, { recursive: true })
         return await runWork(workerContext, {
-          key, repo, issue, attempt, announcement: announcement ?? ledger.task(key, now())?.announcement, signal: controller.signal, abrupt: () => crashed, ...(breaks !== undefined ? { breaks } : {})
+          key, repo, issue, attempt, announcement: announcement ?? ledger.task(key, now())?.announcement, signal: controller.signal, abrupt: () => crashed, agentEnded, ...(breaks !== undefined ? { breaks } : {})
         })
       }).catch((err: Error): WorkEnd => ({ end: 'error', error: err }))
         .then((end) => {
@@ -506,6 +525,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
         })
         .finally(() => {
           active.delete(key)
+          workEvent({ type: 'ended', key })
           updateSlots()
           claims.poke()
           if (!crashed && lifecycle.phase !== 'stopped') step({ type: 'work-ended' })
@@ -525,7 +545,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     standbyStepMs: timings.standbyStepMs,
     minGapMs: Math.min(50, timings.tickMs),
     idleEveryMs: Math.max(timings.tickMs, 1000),
-    freeSlots: () => (canClaim(lifecycle) && executor !== undefined && warm() && !crashed ? slots - active.size : 0),
+    freeSlots: () => (canClaim(lifecycle) && executor !== undefined && warm() && !crashed ? freeSlots(work, slots) : 0),
     skipped: (key, t) => active.has(key) || skipping(key, t),
     delegatedTo: (key) => help.acceptedHelper(key),
     start: (task, breaks, delegated) => {
@@ -711,7 +731,8 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
       repos: [...repos],
       watching: [...watchers.keys()],
       active: [...active.keys()],
-      slots: { total: slots, free: Math.max(0, slots - active.size) },
+      publishing: keysIn(work, 'publishing'),
+      slots: { total: slots, free: freeSlots(work, slots) },
       peers: mesh.isStarted() ? mesh.getPeers().length : 0,
       addresses: mesh.isStarted() ? mesh.getMultiaddrs().map((a) => a.toString()) : [],
       log: { length: head.length, hash: head.hash },

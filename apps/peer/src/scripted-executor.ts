@@ -45,7 +45,8 @@ export function createScriptedExecutor (init: ScriptedExecutorInit): TaskExecuto
         return { kind: 'help', capability: init.needs, reason: `the agent needs ${init.needs}` }
       }
       let wrote = 0
-      for (const step of steps) {
+      const last = steps.length - 1
+      for (const [i, step] of steps.entries()) {
         const file = step.file.replaceAll('{issue}', String(work.issue))
         const path = join(ws.dir, file)
         if (existsSync(path)) {
@@ -60,7 +61,10 @@ export function createScriptedExecutor (init: ScriptedExecutorInit): TaskExecuto
         await mkdir(dirname(path), { recursive: true })
         await writeFile(path, step.content)
         work.progress({ kind: 'file_change', text: file })
-        if (await ws.commitAll(`WIP #${work.issue}: ${file}`)) {
+        const committed = await ws.commitAll(`WIP #${work.issue}: ${file}`)
+        // The last step is written: the agent's work is done, the push waits for the claim's fence.
+        if (i === last) work.agentEnded()
+        if (committed) {
           await ws.push()
           work.wipPushed(work.branch)
           wrote++

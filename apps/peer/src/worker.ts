@@ -45,6 +45,11 @@ export interface WorkRequest {
   abrupt: () => boolean
   /** The claim comment of a dead holder to break, when the mesh holds it dead. */
   breaks?: number
+  /**
+   * Called once the agent has ended (what is left is committing, pushing and publishing, which
+   * waits for the claim's fence): the node frees the task's slot. Repeats are harmless.
+   */
+  agentEnded?: () => void
 }
 
 export type WorkEnd =
@@ -121,6 +126,7 @@ export async function runWork (ctx: WorkerContext, req: WorkRequest): Promise<Wo
       workDir: dir,
       signal,
       progress: (event) => { ctx.emit('task:progress', { key, attempt: claim.attempt, event }) },
+      agentEnded: () => { req.agentEnded?.() },
       wipPushed: (b) => {
         const note = wipNote({ fork: fork.fullName, branch: b, cloneUrl: fork.cloneUrl })
         ctx.publish('meta_discussion', {
@@ -129,6 +135,7 @@ export async function runWork (ctx: WorkerContext, req: WorkRequest): Promise<Wo
       }
     })
     if (req.abrupt()) return { end: 'crashed' }
+    req.agentEnded?.()
     switch (result.kind) {
       case 'changes': {
         const pr = await ctx.publisher.openPullRequest(claim, {

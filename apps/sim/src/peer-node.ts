@@ -38,6 +38,8 @@ export function agentExecutor (agent: AgentAdapter, identity: { name: string, em
       }
       if (work.signal.aborted) return { kind: 'stopped', wipPushed: false }
       if (final?.ok !== true) return { kind: 'failure', reason: final?.text ?? 'the agent did not finish', tried: agent.name }
+      // The agent is done; the push waits for the claim's fence, which holds no slot.
+      work.agentEnded()
       if (await ws.commitAll(`Resolve #${work.issue}`)) await ws.push()
       return { kind: 'changes', title: `Resolve #${work.issue}`, summary: final.text ?? 'done by the agent' }
     }
