@@ -39,9 +39,11 @@ describe('fault scenarios (short)', () => {
   // waits for its fence (claim + 2 × settle + margin, 30 s with the production lease). A small
   // mesh is now a full mesh, and the run lasts long enough to publish (it ends once all is
   // published; the duration leaves room for a longer fence window, e.g. claim2's ≈ 55 s).
+  // As many issues as peers: every survivor is busy when the holder dies, and takes the task once
+  // its own agent has ended (a slot counts agent work, not the ≈ 55 s wait for its fence).
   it('peer killed mid-task with the production lease: the task runs again elsewhere within 15 s', async () => {
     const { report, events } = await runScenario({
-      scenario: await shortScenario('peer-killed', { lease: undefined, timings: {}, issues: 2, durationMs: 120_000 }),
+      scenario: await shortScenario('peer-killed', { lease: undefined, timings: {}, issues: 3, durationMs: 120_000 }),
       nodeFactory: memoryNodeFactory(),
       idleWindowMs: 0,
       quietMs: 500
