@@ -122,4 +122,26 @@ describe('a claim handle', () => {
     expect(a.state).toBe('lost')
     await b.release()
   }, 30_000)
+
+  it('a renewal due while a passed fence\'s step runs waits for it: the next step\'s fence passes at once', async () => {
+    fx = await start()
+    const alice = await fx.client('alice')
+    const edits: number[] = []
+    const client = intercepted(alice, (route) => { if (route.startsWith('PATCH /repos/{owner}/{repo}/issues/comments/')) edits.push(performance.now()) })
+    // margin 2000, settle 100: span 2000 + 1000 + 400 = 3400 ms; a renewal due every 500 ms.
+    const claim = won(await createClaimer({ client, node: 'n1', settleMs: 100, marginMs: 2000, leaseMs: 60_000, renewEveryMs: 500, setStatus: false }).claim('alice/tasks', 1))
+    claim.startRenewing()
+    await claim.fence() // renewals wait for it: the chain builds from the claim
+    expect(edits).toEqual([])
+    // A push (600 ms, within the step's 2 s), then the pull request's fence: no renewal came in
+    // between to restart the chain, so the reads still reach back far enough.
+    await new Promise((resolve) => setTimeout(resolve, 600))
+    const t0 = performance.now()
+    await claim.fence()
+    expect(performance.now() - t0).toBeLessThan(2000)
+    expect(edits).toEqual([])
+    // Past the step the renewal comes.
+    await until(() => edits.length > 0, 10_000)
+    claim.stopRenewing()
+  }, 30_000)
 })

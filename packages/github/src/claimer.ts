@@ -399,6 +399,9 @@ export function createClaimer (init: ClaimerInit): Claimer {
     let renewing = false
     // Fences in progress (renewals wait for them: a write restarts the chain of reads).
     let fencing = 0
+    // The last passed fence's step runs until then (local clock): renewals wait for it too, or
+    // the next step's fence (a push, then the pull request) would have to build a new chain.
+    let stepUntil = Number.NEGATIVE_INFINITY
     // Edits of the claim comment, one at a time and in call order.
     let edits: Promise<unknown> = Promise.resolve()
     const serially = async <T>(what: () => Promise<T>): Promise<T> => {
@@ -486,10 +489,11 @@ export function createClaimer (init: ClaimerInit): Claimer {
           for (;;) {
             await clock.sleep(wait, stop.signal)
             if (!renewing || stop.signal.aborted) return
-            // A renewal restarts the fence's chain of reads: while a fence builds one, wait,
-            // until the lease is about to run too short for that fence to pass anyway (a fence
-            // lasts minutes at most, so with the default lease/2 this never comes near).
-            while (fencing > 0 && leaseLeft() > marginMs + 1000) await clock.sleep(Math.min(watchEveryMs, Math.max(1, leaseLeft() - marginMs - 1000)), stop.signal)
+            // A renewal restarts the fence's chain of reads: while a fence builds one (or a passed
+            // fence's step runs, the next step's fence to come), wait, until the lease is about to
+            // run too short for that fence to pass anyway (a fence lasts minutes at most, so with
+            // the default lease/2 this never comes near).
+            while ((fencing > 0 || clock.now() < stepUntil) && leaseLeft() > marginMs + 1000) await clock.sleep(Math.min(watchEveryMs, Math.max(1, leaseLeft() - marginMs - 1000)), stop.signal)
             if (!renewing || stop.signal.aborted) return
             try {
               await handle.renew()
@@ -556,6 +560,7 @@ export function createClaimer (init: ClaimerInit): Claimer {
             }
             // The step starts at the passing read's send.
             const deadline = h.chain!.lastSent + marginMs
+            stepUntil = Math.max(stepUntil, deadline)
             return { deadline, signal: deadlineSignal(clock, deadline - clock.now(), sig, () => new ClaimLostError(repo, issue, own.id, 'step-overran')) }
           }
         } finally {
