@@ -55,7 +55,7 @@ export interface NodeTimings {
   settleMs: number
   /** Grace past another node's lease. Default the claimer's. */
   graceMs: number | undefined
-  /** The claim's safety margin: a young claim publishes after 2 × settleMs + marginMs. Default the claimer's, min(30 s, lease / 5). */
+  /** The claim's safety margin: a claim's first fence passes ≈ settleMs + W after it, W = marginMs + max(marginMs / 2, 1 s) + 4 × settleMs. Default the claimer's, min(30 s, lease / 5). */
   marginMs: number | undefined
   /** First wait between fork readiness checks. Default 1000 ms. */
   forkPollMs: number
