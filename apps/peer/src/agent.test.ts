@@ -31,7 +31,14 @@ describe('node with @bzzz/executor', () => {
       }
     })))
     const progress: string[] = []
-    for (const n of nodes) n.on('task:progress', ({ event }) => { progress.push(`${event.kind}:${event.text}`) })
+    // Once the executor publishes, the agent has ended: the task holds no slot (it waits for the fence).
+    const publishing: Array<{ publishing: string[], free: number }> = []
+    for (const n of nodes) {
+      n.on('task:progress', ({ event }) => {
+        progress.push(`${event.kind}:${event.text}`)
+        if (event.text === 'phase publishing') publishing.push({ publishing: n.status().publishing, free: n.status().slots.free })
+      })
+    }
     for (const n of nodes) await n.start()
     await connectAll(nodes)
     await waitFor('done', () => nodes.every((n) => n.tasks().find((t) => t.key === `${REPO}#1`)?.status === 'done'), 60_000)
@@ -39,5 +46,6 @@ describe('node with @bzzz/executor', () => {
     expect(prs).toHaveLength(1)
     expect(nodes[0]!.tasks()[0]!.result?.result_url).toBe(`${f.url}/acme/tasks/pull/${prs[0]!.number}`)
     expect(progress.some((p) => p.startsWith('message:phase running'))).toBe(true)
+    expect(publishing).toEqual([{ publishing: [`${REPO}#1`], free: 1 }])
   }, 90_000)
 })
