@@ -83,4 +83,27 @@ describe('slots', () => {
     expect(seen.filter((s) => s.event === 'result').map((s) => s.key).sort()).toEqual([...claimed].sort())
     expect(await pullRequests(f)).toHaveLength(claimed.length)
   }, 120_000)
+
+  it('past the drain deadline a result being published is released, and another peer publishes it once', async () => {
+    forge = await testForge(['alpha', 'bravo'], [issues[0]!])
+    const f = forge
+    nodes = await Promise.all(['alpha', 'bravo'].map(async (name) => await testNode({ name, forge: f, executor: { steps }, extra: { timings: SLOW_FENCE } })))
+    const key = `${REPO}#1`
+    const released: string[] = []
+    const results: string[] = []
+    for (const n of nodes) {
+      n.on('task:released', ({ key: k }) => { released.push(`${n.name ?? ''} ${k}`) })
+      n.on('task:result', ({ key: k, self }) => { if (self) results.push(`${n.name ?? ''} ${k}`) })
+    }
+    for (const n of nodes) await n.start()
+    await connectAll(nodes)
+    const holder = await waitFor('the result publishing', () => nodes.find((n) => n.status().publishing.includes(key)), 30_000)
+    const other = nodes.find((n) => n !== holder)!
+    await holder.drain({ timeoutMs: 300 })
+    expect(holder.phase).toBe('stopped')
+    expect(released).toEqual([`${holder.name ?? ''} ${key}`])
+    await waitFor('done', () => other.tasks().find((t) => t.key === key)?.status === 'done', 60_000)
+    expect(results).toEqual([`${other.name ?? ''} ${key}`])
+    expect(await pullRequests(f)).toHaveLength(1)
+  }, 120_000)
 })
