@@ -496,9 +496,11 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     step({ type: 'work-started' })
     work = started
     // The agent has ended: its slot is free while the result is published (the claim's fence can
-    // take a minute); the key stays this node's until the work ends.
+    // take a minute); the key stays this node's until the work ends. (A late call, after this
+    // work ended, must not touch newer work on the same key.)
+    let over = false
     const agentEnded = (): void => {
-      if (work.get(key) !== 'running') return
+      if (over || work.get(key) !== 'running') return
       workEvent({ type: 'agent-ended', key })
       if (crashed) return
       updateSlots()
@@ -524,6 +526,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
           return end
         })
         .finally(() => {
+          over = true
           active.delete(key)
           workEvent({ type: 'ended', key })
           updateSlots()
