@@ -56,6 +56,7 @@ describe('HTTP interface', () => {
     expect(metrics.body).toContain('bzzz_tasks')
     expect(metrics.body).toContain('bzzz_github_requests_total')
     expect(metrics.body).toContain('bzzz_mesh_peers')
+    expect(metrics.body).toContain('bzzz_publishing_tasks 0')
   })
 
   it('refuses a foreign Host (DNS rebinding)', async () => {

@@ -43,6 +43,12 @@ export function createMetrics (node: BzzzNode, options: { defaults?: boolean } =
     registers: [registry],
     collect () { this.set(node.status().active.length) }
   })
+  new Gauge({
+    name: 'bzzz_publishing_tasks',
+    help: 'Of those, tasks whose agent has ended and whose result is being published (they hold no slot)',
+    registers: [registry],
+    collect () { this.set(node.status().publishing.length) }
+  })
   let counted = 0
   let notModified = 0
   const requests = new Counter({
