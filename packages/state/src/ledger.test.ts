@@ -61,6 +61,20 @@ describe('liveness', () => {
     ledger.observe(ping('a', T0 + 500, { slots_free: 3 }), T0 + 1500)
     expect(ledger.peer('a', T0 + 1500)?.slotsFree).toBe(0)
   })
+
+  it('says whether a peer message changed anything: news, or at least a later time heard', () => {
+    const ledger = createLedger()
+    const p1 = ping('a', T0, { slots_free: 1 })
+    expect(ledger.observe(p1, T0)).toBe(true)
+    expect(ledger.observe(p1, T0)).toBe(false) // the same message, the same moment: nothing new
+    expect(ledger.observe(ping('a', T0 - 10, { slots_free: 5 }), T0)).toBe(false) // older, heard no later
+    expect(ledger.peer('a', T0)?.slotsFree).toBe(1)
+    expect(ledger.observe(p1, T0 + 5)).toBe(true) // heard later
+    expect(ledger.observe(caps('a', T0, { slots_free: 2 }), T0 + 5)).toBe(true) // its first capabilities
+    expect(ledger.observe(caps('a', T0, { slots_free: 2 }), T0 + 5)).toBe(false)
+    expect(ledger.observe(ping('a', T0 + 20, { slots_free: 0 }), T0 + 5)).toBe(true) // newer presence
+    expect(ledger.peer('a', T0 + 5)?.slotsFree).toBe(0)
+  })
 })
 
 describe('task ledger', () => {

@@ -210,7 +210,10 @@ class LedgerImpl implements Ledger {
         : { ...prev, firstHeardAt: Math.min(prev.firstHeardAt, receivedAt), lastHeardAt: Math.max(prev.lastHeardAt, receivedAt) }
       if (message.type === 'capabilities') peer.capabilities = newer(peer.capabilities, message)
       if (message.type === 'presence_ping') peer.presence = newer(peer.presence, message, (m) => m.seq ?? 0)
-      changed = prev === undefined || canonicalJson(prev) !== canonicalJson(peer)
+      // `newer` returns one of its arguments, so comparing the messages by reference is enough
+      // (serialising the record twice per message was most of the ledger's cost in a large mesh).
+      changed = prev === undefined || prev.firstHeardAt !== peer.firstHeardAt || prev.lastHeardAt !== peer.lastHeardAt ||
+        prev.capabilities !== peer.capabilities || prev.presence !== peer.presence
     }
     let entry: { id: string, key: string, message: TaskMessage, receivedAt: number } | undefined
     if (isTaskMessage(message)) {

@@ -43,7 +43,8 @@ export function createMemoryStore (): MemoryStore {
     },
     saveLedger (change) {
       if (change.message !== undefined) messages.set(change.message.id, { message: change.message.message, receivedAt: change.message.receivedAt })
-      if (change.peer !== undefined) peers.set(change.peer.nodeId, structuredClone(change.peer))
+      // A record's messages are never changed once observed: a shallow copy is enough.
+      if (change.peer !== undefined) peers.set(change.peer.nodeId, { ...change.peer })
     }
   }
 }

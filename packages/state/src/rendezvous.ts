@@ -1,12 +1,25 @@
 import { createHash } from 'node:crypto'
 
+// A node ranks the same peers for the same keys again and again (the watcher election on every
+// tick): each weight is hashed once, remembered, oldest forgotten first past a bound.
+const weights = new Map<string, bigint>()
+const WEIGHTS_MAX = 65_536
+
 /**
  * The rendezvous (highest-random-weight) weight of `peerId` for `key`: the first 64 bits of
  * SHA-256(key, NUL, peerId), big-endian. Every peer computes the same number.
  */
 export function rendezvousWeight (key: string, peerId: string): bigint {
-  return createHash('sha256').update(key).update('\0').update(peerId).digest().readBigUInt64BE(0)
+  const k = `${key}\0${peerId}`
+  let w = weights.get(k)
+  if (w === undefined) {
+    w = createHash('sha256').update(key).update('\0').update(peerId).digest().readBigUInt64BE(0)
+    if (weights.size >= WEIGHTS_MAX) weights.delete(weights.keys().next().value!)
+    weights.set(k, w)
+  }
+  return w
 }
+
 
 /**
  * `peers` ordered by rendezvous weight for `key`, highest first (ties, which need a 64-bit

@@ -108,9 +108,20 @@ const TYPE_RANK: Record<TaskMessage['type'], number> = {
 
 const CLAIM_RANK: Record<ClaimState, number> = { claimed: 0, running: 1, released: 2 }
 
+// The ledger's views read the same few timestamps over and over (every peer's newest presence,
+// on every plan): parsed once, remembered. Emptied when it grows past a bound.
+const parsedTimes = new Map<string, number>()
+const PARSED_TIMES_MAX = 16_384
+
 /** Milliseconds of an RFC 3339 time (messages are validated; a bad one sorts first). */
 export function timeOf (ts: string): number {
-  return parseTimestamp(ts) ?? Number.NEGATIVE_INFINITY
+  let t = parsedTimes.get(ts)
+  if (t === undefined) {
+    t = parseTimestamp(ts) ?? Number.NEGATIVE_INFINITY
+    if (parsedTimes.size >= PARSED_TIMES_MAX) parsedTimes.clear()
+    parsedTimes.set(ts, t)
+  }
+  return t
 }
 
 function senderOf (m: TaskMessage): string {
