@@ -24,7 +24,8 @@ describe('resolveConfig', () => {
     const cfg = resolveConfig({ transport: 'memory', meshName: 'sim' })
     expect(cfg.listen[0]).toMatch(/^\/memory\/[0-9a-f-]{36}$/)
     expect(resolveConfig({ transport: 'memory' }).listen[0]).not.toBe(cfg.listen[0])
-    expect(cfg).toMatchObject({ local: true, dht: { enabled: false }, gossip: { D: 4, ipColocationFactorWeight: 0 } })
+    expect(cfg).toMatchObject({ local: true, dht: { enabled: false }, gossip: { D: 4, ipColocationFactorWeight: 0 }, encryption: 'noise' })
+    expect(resolveConfig({ transport: 'memory', encryption: 'plaintext' }).encryption).toBe('plaintext')
     expect(resolveConfig({ transport: 'memory', meshName: 'sim', dht: true }).dht).toEqual({ enabled: true, protocol: '/bzzz/sim/kad/1.0.0' })
   })
 
@@ -54,7 +55,9 @@ describe('resolveConfig', () => {
     [{ gossip: { D: 4.5 } }, 'gossip.D'],
     [{ gossip: { Dlo: Number.NaN } }, 'gossip.Dlo'],
     [{ gossip: { Dlazy: -1 } }, 'gossip.Dlazy'],
-    [{ gossip: { ipColocationFactorWeight: 1 } }, 'gossip.ipColocationFactorWeight']
+    [{ gossip: { ipColocationFactorWeight: 1 } }, 'gossip.ipColocationFactorWeight'],
+    [{ encryption: 'plaintext' as const }, 'encryption'],
+    [{ transport: 'memory' as const, encryption: 'none' as never }, 'encryption']
   ])('refuses %j', (init, option) => {
     const err = (() => { try { resolveConfig(init); return undefined } catch (e) { return e } })()
     expect(err).toBeInstanceOf(InvalidMeshOptionError)

@@ -62,7 +62,16 @@ export interface ResolvedConfig {
   gossip: Required<MeshGossipOptions>
   /** Loopback/in-process tuning: no per-host inbound rate limit, IP colocation off for loopback. */
   local: boolean
+  encryption: MeshEncryption
 }
+
+/**
+ * How connections are encrypted: `noise` (always over TCP), or `plaintext`, for the memory
+ * transport only: peers in one process exchange bytes that never leave it, and a simulation of
+ * a hundred of them would spend most of its time encrypting them. Messages are signed and
+ * verified either way (gossipsub's StrictSign).
+ */
+export type MeshEncryption = 'noise' | 'plaintext'
 
 export interface ConfigInput {
   meshName?: string
@@ -82,6 +91,8 @@ export interface ConfigInput {
   maintainIntervalMs?: number
   dialTimeoutMs?: number
   gossip?: MeshGossipOptions
+  /** `plaintext` only with the memory transport. Default `noise`. */
+  encryption?: MeshEncryption
 }
 
 export const DEFAULT_MESH_NAME = 'bzzz'
@@ -128,6 +139,9 @@ export function resolveConfig (init: ConfigInput): ResolvedConfig {
   const mdnsInit = typeof init.mdns === 'object' ? init.mdns : {}
   const mdnsEnabled = init.mdns !== undefined && init.mdns !== false
   if (mdnsEnabled && memory) throw new InvalidMeshOptionError('mdns', 'mDNS needs the tcp transport')
+  const encryption = init.encryption ?? 'noise'
+  if (encryption !== 'noise' && encryption !== 'plaintext') throw new InvalidMeshOptionError('encryption', `must be noise or plaintext, got ${JSON.stringify(encryption)}`)
+  if (encryption === 'plaintext' && !memory) throw new InvalidMeshOptionError('encryption', 'plaintext is for the memory transport only: connections over TCP are always encrypted')
   const dhtInit = typeof init.dht === 'object' ? init.dht : {}
   const targetConnections = positive('targetConnections', init.targetConnections ?? (memory ? 6 : 8), true)
   // High enough that a bootstrap hub of a 100+ peer mesh is not pruned into a redial loop.
@@ -174,6 +188,7 @@ export function resolveConfig (init: ConfigInput): ResolvedConfig {
     maintainIntervalMs: positive('maintainIntervalMs', init.maintainIntervalMs ?? 1000),
     dialTimeoutMs: positive('dialTimeoutMs', init.dialTimeoutMs ?? 10_000),
     gossip,
-    local: memory || isLocalOnly(listen)
+    local: memory || isLocalOnly(listen),
+    encryption
   }
 }

@@ -10,7 +10,7 @@ export {
   type InvalidMessageEvent,
   type PublishResult
 } from './mesh.js'
-export { DEFAULT_MESH_NAME, type MeshTransport, type MeshGossipOptions } from './config.js'
+export { DEFAULT_MESH_NAME, type MeshTransport, type MeshGossipOptions, type MeshEncryption } from './config.js'
 export type { BackoffOptions } from './backoff.js'
 export { loadOrCreateIdentity, loadIdentity } from './identity.js'
 export { generateNetworkKey } from './network-key.js'

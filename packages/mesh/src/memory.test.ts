@@ -191,6 +191,26 @@ describe('the mesh API', () => {
     expect(m.isStarted()).toBe(false)
   })
 
+  it('connects in plaintext when asked (memory only), and still delivers only signed messages', async () => {
+    const a = await createMesh({ transport: 'memory', meshName: MESH, encryption: 'plaintext' })
+    const b = await createMesh({ transport: 'memory', meshName: MESH, encryption: 'plaintext' })
+    meshes.push(a, b)
+    const got: string[] = []
+    b.subscribe('presence_ping', (msg, meta) => { got.push(`${meta.from.toString()}:${msg.node_id}`) })
+    a.subscribe('presence_ping', () => {})
+    await a.start()
+    await b.start()
+    await b.dial(a.getMultiaddrs()[0]!)
+    expect(a.libp2p.getConnections(b.peerId)[0]?.encryption).toBe('/plaintext/2.0.0')
+    await waitFor('a topic mesh', () => meshPeers(a, PING).length > 0, 10_000)
+    await a.publish('presence_ping', ping(a, 7))
+    await waitFor('the message', () => got.length > 0, 10_000)
+    expect(got).toEqual([`${a.peerId.toString()}:${a.peerId.toString()}`])
+    // A noise peer and a plaintext peer share no encrypter: no connection.
+    await expect(meshes[0]!.dial(a.getMultiaddrs()[0]!)).rejects.toThrow()
+    await expect(createMesh({ transport: 'tcp', encryption: 'plaintext' })).rejects.toBeInstanceOf(InvalidMeshOptionError)
+  })
+
   it('leaves nothing running when a start is aborted while under way', async () => {
     const m = await createMesh({ transport: 'memory' })
     meshes.push(m)

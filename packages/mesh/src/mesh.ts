@@ -1,4 +1,5 @@
 import { noise } from '@chainsafe/libp2p-noise'
+import { plaintext } from '@libp2p/plaintext'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import {
   SchemaError,
@@ -267,7 +268,7 @@ function libp2pOptions (cfg: ResolvedConfig, init: MeshInit, privateKey: Private
     start: false,
     addresses: { listen: cfg.listen, announce: cfg.announce },
     transports: memoryMode ? [memory({ latency: cfg.memoryLatencyMs })] : [tcp()],
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [cfg.encryption === 'plaintext' ? plaintext() : noise()],
     streamMuxers: [yamux()],
     ...(connectionProtector === undefined ? {} : { connectionProtector }),
     connectionGater: gater(init.allowlist, peerId, init.denyPeer),
