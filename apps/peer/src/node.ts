@@ -351,7 +351,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
   }
   const perform = (action: LifecycleAction): void => {
     if (action === 'announce-draining') {
-      capabilities.setStatus('draining')
+      own(() => { capabilities.setStatus('draining') })
       sendPresence().catch((err) => { fault('presence', err) })
       sendCapabilities().catch((err) => { fault('capabilities', err) })
     } else if (action === 'abort-work') {
@@ -453,10 +453,20 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     await publish('capabilities', githubLogin !== undefined ? { ...message, github_login: githubLogin } : message)
   }
   let lastFree: number | undefined
+  // Slots and status are this node's own news, and presence carries them: a capabilities message
+  // on each change would go to every peer for every agent run started or ended (in a 100-peer
+  // mesh, half of all messages). Only what the machine itself changes sends capabilities at once.
+  let ownChange = false
+  const own = (change: () => void): void => {
+    ownChange = true
+    try { change() } finally { ownChange = false }
+  }
   const updateSlots = (): void => {
     const free = freeSlots(work, slots)
-    capabilities.setSlots(free, slots)
-    if (lifecycle.phase === 'running') capabilities.setStatus(slotsInUse(work) > 0 ? 'busy' : 'idle')
+    own(() => {
+      capabilities.setSlots(free, slots)
+      if (lifecycle.phase === 'running') capabilities.setStatus(slotsInUse(work) > 0 ? 'busy' : 'idle')
+    })
     // Tell the mesh at once when this node fills its slots or has one again: the others rank
     // claimers among the peers with a free slot (and see in active_tasks what it is claiming).
     if (lastFree !== undefined && (free === 0) !== (lastFree === 0) && mesh.isStarted() && !crashed) sendPresence().catch((err) => { fault('presence', err) })
@@ -661,7 +671,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
         seenPeers.delete(evt.detail.toString())
       })
       await capabilities.start(options)
-      capabilities.onChange(() => { if (mesh.isStarted()) sendCapabilities().catch((err) => { fault('capabilities', err) }) })
+      capabilities.onChange(() => { if (!ownChange && mesh.isStarted()) sendCapabilities().catch((err) => { fault('capabilities', err) }) })
       await mesh.start(options)
       await replicator.start(options)
       await refreshRepos(options.signal)

@@ -47,6 +47,12 @@ const keys = [`${REPO}#1`, `${REPO}#2`]
 describe('slots', () => {
   it('a one-slot node runs its next task while the last one waits for its fence, and claims each once', async () => {
     const { f, alpha, bravo, seen } = await pair()
+    // Alpha's slot changes reach bravo in presence (at once when it fills up or frees its slot), not
+    // as capabilities: those go to every peer, and a busy node's slots change with every run.
+    const capabilities: string[] = []
+    const slotsFree: number[] = []
+    bravo.mesh.subscribe('capabilities', (m) => { if (m.node_id === alpha.nodeId) capabilities.push(m.timestamp) })
+    bravo.mesh.subscribe('presence_ping', (m) => { if (m.node_id === alpha.nodeId && m.slots_free !== undefined) slotsFree.push(m.slots_free) })
     // The first task publishes (its agent has ended): the slot is free, the key still alpha's.
     const first = await waitFor('a task publishing', () => alpha.status().publishing[0], 30_000)
     expect(alpha.status().active).toContain(first)
@@ -70,6 +76,10 @@ describe('slots', () => {
     expect(await pullRequests(f)).toHaveLength(2)
     await waitFor('alpha done with both', () => alpha.status().active.length === 0, 10_000)
     expect(alpha.status()).toMatchObject({ active: [], publishing: [], slots: { total: 1, free: 1 } })
+    expect(slotsFree).toContain(0)
+    expect(slotsFree.at(-1)).toBe(1)
+    // At most the catch-up's, sent when bravo appeared (none for the four slot changes of two runs).
+    expect(capabilities.length).toBeLessThanOrEqual(1)
   }, 120_000)
 
   it('a drain waits for the results being published: each published once, nothing released', async () => {
