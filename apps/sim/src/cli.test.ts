@@ -68,6 +68,9 @@ describe('bzzz-sim', () => {
     const f = io()
     expect(await runCli(['--agent', 'robot'], f.io)).toBe(2)
     expect(f.err()).toMatch(/scripted, cli, cli:claude or cli:codex/)
+    const g = io()
+    expect(await runCli(['--issue-rate', '0'], g.io)).toBe(2)
+    expect(g.err()).toMatch(/issue rate must be a number of issues per second/)
   })
 
   it('lists every transport and agent in --help', async () => {

@@ -31,6 +31,12 @@ const int = (what: string, min: number) => (value: string): number => {
   return n
 }
 
+const rate = (value: string): number => {
+  const n = Number(value)
+  if (!Number.isFinite(n) || n <= 0 || n > 10_000) throw new InvalidArgumentError('issue rate must be a number of issues per second, above 0 and at most 10000')
+  return n
+}
+
 /** `scripted`, `cli` or `cli:<name>`. */
 function agentKind (value: string): { kind: 'scripted' | 'cli', cli?: string } {
   if (value === 'scripted') return { kind: 'scripted' }
@@ -55,6 +61,7 @@ interface Options {
   agent?: { kind: 'scripted' | 'cli', cli?: string }
   seed?: number
   duration?: number
+  issueRate?: number
   json?: string
   html?: string
   quiet?: boolean
@@ -66,6 +73,7 @@ export async function runCli (argv: readonly string[], io: CliIo): Promise<numbe
     .option('-s, --scenario <name|file>', 'a scenario in apps/sim/scenarios (by name) or a YAML/JSON file', 'default')
     .option('-p, --peers <n>', 'number of peers', int('peers', 1))
     .option('-i, --issues <n>', 'number of labelled issues', int('issues', 0))
+    .option('--issue-rate <per-second>', 'label the issues at this rate once every peer is up (default: all labelled from the start)', rate)
     .addOption(new Option('-t, --transport <kind>', 'memory: every peer in this process; tcp: a bzzz daemon process per peer on loopback; netns: a daemon per peer in its own network namespace, found by mDNS (root, iproute2)').choices(['memory', 'tcp', 'netns']))
     .option('-a, --agent <kind>', 'scripted; or cli[:claude|codex]: a real agent CLI per peer against the scripted model server (memory transport, root)', agentKind)
     .option('--seed <n>', 'seed: the same seed replays the same faults and agent fates', int('seed', 0))
@@ -95,6 +103,7 @@ export async function runCli (argv: readonly string[], io: CliIo): Promise<numbe
       ...(opts.transport !== undefined ? { transport: opts.transport } : {}),
       ...(opts.agent !== undefined ? { agent: opts.agent.kind, ...(opts.agent.cli !== undefined ? { agentCli: opts.agent.cli } : {}) } : {}),
       ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+      ...(opts.issueRate !== undefined ? { issueRate: opts.issueRate } : {}),
       ...(opts.duration !== undefined ? { durationMs: opts.duration * 1000 } : {})
     }
     const scenario = applyOverrides(await loadScenario(file, io.signal !== undefined ? { signal: io.signal } : {}), overrides)

@@ -47,6 +47,7 @@ export function daemonEnv (spec: Pick<NodeSpec, 'timings' | 'lease' | 'slots'>):
   }
   const set = (name: string, v: number | undefined): void => { if (v !== undefined) env[name] = String(v) }
   set('BZZZ_TIMINGS__PRESENCE_MS', t.presenceMs)
+  set('BZZZ_TIMINGS__CAPABILITIES_MS', t.capabilitiesMs)
   set('BZZZ_TIMINGS__WARM_UP_MS', t.warmUpMs)
   set('BZZZ_TIMINGS__TICK_MS', t.tickMs)
   set('BZZZ_TIMINGS__STANDBY_STEP_MS', t.standbyStepMs)

@@ -25,6 +25,8 @@ export interface NodeSpec {
   /** Repositories to watch (`owner/name`). */
   repos: string[]
   transport: Transport
+  /** Memory transport: `plaintext` connections (see the scenario's `encryption`). */
+  encryption?: 'noise' | 'plaintext'
   /** Multiaddrs of peers already up, to join the mesh through. */
   bootstrap: string[]
   /** Claim timing; undefined: the daemon's production defaults. */
@@ -62,8 +64,11 @@ export interface SimNode {
   connections: () => number
   /** Counted GitHub requests of this node's client, in all and per task scope (`task:owner/repo#N`). */
   requestCounts: () => { total: number, scopes: Record<string, number> }
-  /** Replicates with the others once more, then verifies its own and every replicated log. */
-  verifyLogs: (options: { signal: AbortSignal }) => Promise<LogCheck>
+  /**
+   * Replicates with the others once more (unless `replicate` is false), then verifies its own and
+   * every replicated log.
+   */
+  verifyLogs: (options: { signal: AbortSignal, replicate?: boolean }) => Promise<LogCheck>
 }
 
 export type NodeFactory = (spec: NodeSpec, options: { signal: AbortSignal }) => Promise<SimNode>

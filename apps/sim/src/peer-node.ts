@@ -52,9 +52,9 @@ function timingsOf (spec: NodeSpec): Partial<NodeTimings> {
     ...(t.suspectAfterMs !== undefined ? { suspectAfterMs: t.suspectAfterMs } : {}),
     ...(t.deadAfterMs !== undefined ? { deadAfterMs: t.deadAfterMs } : {})
   }
-  const pick = <K extends 'presenceMs' | 'warmUpMs' | 'tickMs' | 'watchIntervalMs' | 'replicateMs' | 'forkPollMs' | 'standbyStepMs'>(k: K): Partial<NodeTimings> => (t[k] !== undefined ? { [k]: t[k] } : {})
+  const pick = <K extends 'presenceMs' | 'capabilitiesMs' | 'warmUpMs' | 'tickMs' | 'watchIntervalMs' | 'replicateMs' | 'forkPollMs' | 'standbyStepMs'>(k: K): Partial<NodeTimings> => (t[k] !== undefined ? { [k]: t[k] } : {})
   return {
-    ...pick('presenceMs'), ...pick('warmUpMs'), ...pick('tickMs'), ...pick('watchIntervalMs'),
+    ...pick('presenceMs'), ...pick('capabilitiesMs'), ...pick('warmUpMs'), ...pick('tickMs'), ...pick('watchIntervalMs'),
     ...pick('replicateMs'), ...pick('forkPollMs'), ...pick('standbyStepMs'),
     ...(Object.keys(liveness).length > 0 ? { liveness } : {}),
     ...(spec.lease !== undefined ? { leaseMs: spec.lease.leaseMs, renewEveryMs: spec.lease.renewEveryMs, settleMs: spec.lease.settleMs } : {}),
@@ -83,7 +83,7 @@ export function memoryNodeFactory (): NodeFactory {
         name: spec.name,
         dataDir: spec.dataDir,
         store: 'memory',
-        mesh: { transport: 'memory', meshName: 'sim', denyPeer: (id) => denied.has(id) },
+        mesh: { transport: 'memory', meshName: 'sim', denyPeer: (id) => denied.has(id), ...(spec.encryption !== undefined ? { encryption: spec.encryption } : {}) },
         github: { token: spec.token, baseUrl: spec.forgeUrl, gitBaseUrl: spec.forgeUrl, throttle: { writeMinTimeMs: 0, notificationMinTimeMs: 0 } },
         repos: spec.repos,
         trustedClaimants: spec.peerLogins,
@@ -119,8 +119,8 @@ export function memoryNodeFactory (): NodeFactory {
         const c = node.client.requestCounts()
         return { total: c.total.counted, scopes: Object.fromEntries(Object.entries(c.scopes).map(([k, v]) => [k, v.counted])) }
       },
-      verifyLogs: async ({ signal }): Promise<LogCheck> => {
-        await node.replicate({ signal }).catch(() => [])
+      verifyLogs: async ({ signal, replicate = true }): Promise<LogCheck> => {
+        if (replicate) await node.replicate({ signal }).catch(() => [])
         const checks = await node.verifyLogs({ signal })
         const bad = checks.find((c) => !c.ok)
         return {

@@ -22,7 +22,8 @@ import { seededRandom } from './random.js'
 import type { Scenario } from './scenario.js'
 import { kills, schedule, standing } from './schedule.js'
 import { createSecretScan } from './secrets.js'
-import { claimsPosted, forgeSeed, ineligibleIssues, peerLogin, peerName, peerToken, publications, REPO, taskKey } from './world.js'
+import { labelAtRate } from './arrival.js'
+import { claimsPosted, forgeSeed, ineligibleIssues, LABEL, OWNER, peerLogin, peerName, peerToken, publications, REPO, REPO_NAME, taskKey } from './world.js'
 
 export interface RunInit {
   scenario: Scenario
@@ -52,6 +53,8 @@ export interface RunResult {
 
 /** A peer that takes longer than this to start fails the run (it would otherwise hang it). */
 const START_TIMEOUT_MS = 120_000
+/** Up to this many peers, each replicates every log before the logs are verified at the end. */
+const REPLICATE_AT_END_MAX_PEERS = 20
 
 /** Counted the way @bzzz/github counts: every answered request but 304s and `GET /rate_limit`. */
 const counted = (path: string, status: number): boolean => status !== 304 && !path.startsWith('/rate_limit')
@@ -91,7 +94,7 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
   const forge: Forge = await createForge({
     port: 0,
     ...(network !== undefined ? { host: network.forgeHost } : {}),
-    seed: forgeSeed(scenario.peers, scenario.issues, salt),
+    seed: forgeSeed(scenario.peers, scenario.issues, salt, { labelled: scenario.issueRate === undefined }),
     random: { seed: scenario.seed },
     ...(scenario.forge.secondaryRetryAfterS !== undefined ? { rateLimit: { secondaryRetryAfterS: scenario.forge.secondaryRetryAfterS } } : {}),
     ...(listLagMs !== undefined ? { faults: { listLagMs } } : {})
@@ -121,6 +124,7 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
   }
 
   let cliAgents: CliAgents | undefined
+  const arrival = new AbortController()
   try {
     // --- the nodes -----------------------------------------------------------------------------
     if (cli !== undefined) cliAgents = await startCliAgents({ cli, dir: join(dataRoot, 'agents'), timeoutMs: scenario.agent.timeoutMs })
@@ -149,6 +153,7 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
           lease: scenario.lease,
           timings: scenario.timings,
           slots: scenario.slots,
+          ...(scenario.encryption !== 'noise' ? { encryption: scenario.encryption } : {}),
           agent,
           ...(cliAgents !== undefined ? { agentOptions: cliAgents.options(name) } : {}),
           agentTimeoutMs: scenario.agent.timeoutMs,
@@ -225,6 +230,19 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
       timers.push(setTimeout(() => { apply(action) }, Math.max(0, t0 + action.atMs - now())))
     }
 
+    // --- work arriving at the formed mesh ------------------------------------------------------
+    if (scenario.issueRate !== undefined) {
+      // Once the last peer is warm (the node's default warm-up is two presence periods): a
+      // peer still warming up does not claim, and the others would wait a standby step for it.
+      const warmUpMs = scenario.timings.warmUpMs ?? 2 * (scenario.timings.presenceMs ?? 2000)
+      note(`labelling ${scenario.issues} issues, ${scenario.issueRate} a second, in ${(warmUpMs / 1000).toFixed(1)} s (warm-up)`)
+      labelAtRate({
+        startAt: now() + warmUpMs,
+        label: (issue) => { forge.state.addLabels(forge.state.repo(OWNER, REPO_NAME), 'maintainer', issue, [LABEL]) },
+        issues: tasks.map((_, i) => i + 1), perSecond: scenario.issueRate, now, signal: AbortSignal.any([signal, arrival.signal])
+      }).then(() => { note(`all ${scenario.issues} issues labelled`) }, (err: Error) => { if (!signal.aborted && !arrival.signal.aborted) note(`labelling stopped: ${err.message}`) })
+    }
+
     // --- until every task is published --------------------------------------------------------
     // The duration counts from the moment every peer is up (starting daemons can take a while).
     const deadline = t0 + scenario.durationMs
@@ -239,6 +257,7 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
       await sleep(250, undefined, { signal }).catch(() => {})
     }
     init.view?.update(summarise(progress, scenario.issues), now())
+    arrival.abort()
     const finished = now()
     if (!signal.aborted) await sleep(init.quietMs ?? 1000)
     // The idle mesh: requests per repository per hour while nothing is left to do.
@@ -255,10 +274,14 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
     for (const t of timers) clearTimeout(t)
     for (const action of [...pendingEnds]) apply(action)
     const logs: LogCheck[] = []
-    const verifySignal = AbortSignal.timeout(30_000)
     const liveNodes = [...alive].map((i) => nodes[i]!)
+    const verifySignal = AbortSignal.timeout(30_000 + 1000 * liveNodes.length)
+    // Every peer verifies its own log and, in a small mesh, replicates every other log first and
+    // verifies those too. In a large one that is peers² × entries signature checks on these
+    // cores (100 peers, 1,000 tasks: tens of millions): each log is verified once, by its author.
+    const replicate = liveNodes.length <= REPLICATE_AT_END_MAX_PEERS
     for (let k = 0; k < liveNodes.length; k += 8) {
-      logs.push(...await Promise.all(liveNodes.slice(k, k + 8).map(async (n) => await n.verifyLogs({ signal: verifySignal }).catch((err: Error): LogCheck => ({ peer: n.name, ok: false, entries: 0, error: err.message })))))
+      logs.push(...await Promise.all(liveNodes.slice(k, k + 8).map(async (n) => await n.verifyLogs({ signal: verifySignal, replicate }).catch((err: Error): LogCheck => ({ peer: n.name, ok: false, entries: 0, error: err.message })))))
     }
     const perTaskScope: Record<string, number> = {}
     let total = 0
@@ -295,6 +318,7 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
     if (scan.found().length > before) report = build()
     return { report, events, tokenPrefix }
   } finally {
+    arrival.abort()
     clearInterval(rssTimer)
     for (const t of timers) clearTimeout(t)
     const stopSignal = AbortSignal.timeout(30_000)

@@ -1,5 +1,7 @@
-// The test command's scale smoke: the `scale` scenario's own timings (ten slots a peer, short
-// settle) with 10 peers and 20 issues. The full run is `pnpm sim -s scale` (figures in the README).
+// The test command's scale smoke: the `scale` scenario (ten slots a peer, short settle, plaintext
+// in-process connections, issues arriving at a rate once the mesh is warm) with 10 peers and 20
+// issues, arriving fast, and the margin of a mesh this small. The full run is `pnpm sim -s scale`
+// (figures in docs/sim.md).
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { memoryNodeFactory } from './peer-node.js'
@@ -9,7 +11,11 @@ import { SCENARIOS } from './scenarios.test.util.js'
 
 describe('scale (smoke)', () => {
   it('10 peers, 20 issues: every task done once, in parallel, about one claim comment per task', async () => {
-    const scenario = applyOverrides(await loadScenario(join(SCENARIOS, 'scale.yaml')), { peers: 10, issues: 20, durationMs: 60_000 })
+    const full = await loadScenario(join(SCENARIOS, 'scale.yaml'))
+    expect(full).toMatchObject({ encryption: 'plaintext', issueRate: 2 })
+    const scenario = applyOverrides(full, {
+      peers: 10, issues: 20, durationMs: 60_000, issueRate: 20, lease: { ...full.lease!, marginMs: 4000 }, timings: { warmUpMs: 3000 }
+    })
     const { report } = await runScenario({ scenario, nodeFactory: memoryNodeFactory(), idleWindowMs: 0, quietMs: 300 })
     expect(report.invariants.filter((c) => !c.ok)).toEqual([])
     expect(report.tasks_done).toBe(20)

@@ -31,7 +31,18 @@ describe('scenario files', () => {
 describe('parseScenario', () => {
   it('fills the defaults', () => {
     const s = parseScenario('name: x\npeers: 3\nissues: 2\n')
-    expect(s).toMatchObject({ transport: 'memory', seed: 1, slots: 1, faults: [], lease: undefined, agent: { kind: 'scripted', workMs: [0, 0], failRate: 0, hangRate: 0 } })
+    expect(s).toMatchObject({ transport: 'memory', encryption: 'noise', issueRate: undefined, seed: 1, slots: 1, faults: [], lease: undefined, agent: { kind: 'scripted', workMs: [0, 0], failRate: 0, hangRate: 0 } })
+  })
+
+  it('issues may arrive at a rate; plaintext connections only in memory', () => {
+    expect(parseScenario('name: x\npeers: 3\nissues: 2\nissueRate: 2.5\nencryption: plaintext\n')).toMatchObject({ issueRate: 2.5, encryption: 'plaintext' })
+    expect(() => parseScenario('name: x\npeers: 3\nissues: 2\nissueRate: 0\n')).toThrow(ScenarioError)
+    const e = (() => { try { parseScenario('name: x\npeers: 3\nissues: 2\ntransport: tcp\nencryption: plaintext\n') } catch (err) { return err as ScenarioError } })()
+    expect(e?.issues[0]).toMatchObject({ path: '/encryption' })
+    // A transport other than memory from the command line encrypts; the rate can be given there too.
+    const s = parseScenario('name: x\npeers: 3\nissues: 2\nencryption: plaintext\n')
+    expect(applyOverrides(s, { transport: 'tcp', issueRate: 4 })).toMatchObject({ transport: 'tcp', encryption: 'noise', issueRate: 4 })
+    expect(applyOverrides(s, {})).toMatchObject({ encryption: 'plaintext', issueRate: undefined })
   })
 
   it('names the path of each wrong value', () => {

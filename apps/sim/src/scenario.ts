@@ -93,6 +93,7 @@ export type Lease = Static<typeof Lease>
 /** Node timings over the daemon's defaults (presence, warm-up, watcher poll, liveness, …). */
 export const Timings = Type.Object({
   presenceMs: Type.Optional(Ms),
+  capabilitiesMs: Type.Optional(Ms),
   warmUpMs: Type.Optional(Ms),
   tickMs: Type.Optional(Ms),
   watchIntervalMs: Type.Optional(Ms),
@@ -113,6 +114,12 @@ export const ScenarioSchema = Type.Object({
   peers: Type.Integer({ minimum: 1, maximum: 1000 }),
   issues: Type.Integer({ minimum: 0, maximum: 100_000 }),
   transport: Type.Optional(Transport),
+  /**
+   * Memory transport only: `plaintext` connections between the in-process peers (gossipsub still
+   * signs and verifies every message). A hundred peers on two cores otherwise spend a quarter
+   * of their time encrypting bytes that never leave the process. Default `noise`.
+   */
+  encryption: Type.Optional(Type.Union([Type.Literal('noise'), Type.Literal('plaintext')])),
   agent: Type.Optional(Agent),
   seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 4_294_967_295 })),
   /** The run stops here whatever is left (tasks still open are lost). */
@@ -123,6 +130,11 @@ export const ScenarioSchema = Type.Object({
   forge: Type.Optional(Type.Object({ secondaryRetryAfterS: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600 })) }, { additionalProperties: false })),
   /** Agent runs a peer takes at once. */
   slots: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
+  /**
+   * Issues labelled for agents per second, from when every peer is up (work arriving at a formed
+   * mesh). Omitted: every issue is labelled from the start.
+   */
+  issueRate: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10_000 })),
   faults: Type.Optional(Type.Array(Fault, { maxItems: 100 })),
   /** Goals checked at the end (a run that misses one fails, named in the report). */
   goals: Type.Optional(Type.Object({
@@ -141,6 +153,7 @@ export interface Scenario {
   peers: number
   issues: number
   transport: Transport
+  encryption: 'noise' | 'plaintext'
   agent: Required<Pick<Agent, 'kind' | 'failRate' | 'hangRate' | 'timeoutMs'>> & { workMs: [number, number], cli?: string }
   seed: number
   durationMs: number
@@ -148,6 +161,8 @@ export interface Scenario {
   timings: Timings
   forge: { secondaryRetryAfterS?: number }
   slots: number
+  /** Issues labelled per second once every peer is up; `undefined`: all labelled from the start. */
+  issueRate: number | undefined
   faults: Fault[]
   goals: NonNullable<ScenarioInput['goals']>
 }
@@ -175,6 +190,9 @@ export function validateScenario (value: unknown, file?: string): Scenario {
   if (v.lease !== undefined && v.lease.leaseMs <= v.lease.settleMs) {
     throw new ScenarioError(file, [{ path: '/lease/leaseMs', message: 'must be longer than settleMs' }])
   }
+  if (v.encryption === 'plaintext' && (v.transport ?? DEFAULTS.transport) !== 'memory') {
+    throw new ScenarioError(file, [{ path: '/encryption', message: 'plaintext is for the memory transport only: daemons always encrypt' }])
+  }
   const faults = v.faults ?? []
   faults.forEach((f, i) => {
     if (f.kind === 'clock-skew' && f.peer >= v.peers) {
@@ -187,6 +205,7 @@ export function validateScenario (value: unknown, file?: string): Scenario {
     peers: v.peers,
     issues: v.issues,
     transport: v.transport ?? DEFAULTS.transport,
+    encryption: v.encryption ?? 'noise',
     agent: {
       kind: v.agent?.kind ?? 'scripted',
       workMs,
@@ -201,6 +220,7 @@ export function validateScenario (value: unknown, file?: string): Scenario {
     timings: v.timings ?? {},
     forge: v.forge ?? {},
     slots: v.slots ?? DEFAULTS.slots,
+    issueRate: v.issueRate,
     faults,
     goals: v.goals ?? {}
   }
@@ -236,6 +256,8 @@ export interface Overrides {
   lease?: Lease
   timings?: Timings
   forge?: { secondaryRetryAfterS?: number }
+  /** Issues labelled per second once every peer is up (`--issue-rate`). */
+  issueRate?: number
   faults?: Fault[]
 }
 
@@ -246,6 +268,8 @@ export function applyOverrides (s: Scenario, o: Overrides): Scenario {
     peers: o.peers ?? s.peers,
     issues: o.issues ?? s.issues,
     transport: o.transport ?? s.transport,
+    // A transport other than memory from the command line encrypts (plaintext is memory only).
+    ...(s.encryption === 'plaintext' && (o.transport ?? s.transport) === 'memory' ? { encryption: 'plaintext' as const } : {}),
     agent: { ...s.agent, kind: o.agent ?? s.agent.kind, ...(o.agentCli !== undefined ? { cli: o.agentCli } : {}) },
     seed: o.seed ?? s.seed,
     durationMs: o.durationMs ?? s.durationMs,
@@ -253,6 +277,7 @@ export function applyOverrides (s: Scenario, o: Overrides): Scenario {
     timings: { ...s.timings, ...o.timings },
     forge: { ...s.forge, ...o.forge },
     slots: s.slots,
+    ...((o.issueRate ?? s.issueRate) !== undefined ? { issueRate: o.issueRate ?? s.issueRate } : {}),
     faults: o.faults ?? s.faults,
     goals: s.goals
   }

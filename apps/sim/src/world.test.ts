@@ -38,6 +38,14 @@ describe('forgeSeed', () => {
     expect(issues[3]).toMatchObject({ author: 'maintainer', labels: ['bzzz'] })
     expect(issues[3]!.body).toContain(`[sim-task ${taskKey(4)}]`)
   })
+
+  it('files the task issues unlabelled when work is to arrive later', () => {
+    const seed = forgeSeed(1, 2, 'abc', { labelled: false })
+    const issues = seed.repos![0]!.issues!
+    expect(issues.slice(0, 2).map((i) => i.labels)).toEqual([[], []])
+    expect(issues[3]).toMatchObject({ author: 'stranger', labels: ['bzzz'] })
+    expect(seed.repos![0]!.permissions).toEqual({ maintainer: 'triage' })
+  })
 })
 
 describe('claimsPosted', () => {

@@ -20,7 +20,9 @@ export function taskKey (issue: number): string {
   return `${REPO}#${issue}`
 }
 
-export function forgeSeed (peers: number, issues: number, salt: string): ForgeSeed {
+/** The forge's users and repository. `labelled: false` files the task issues without the label (the runner labels them later). */
+export function forgeSeed (peers: number, issues: number, salt: string, options: { labelled?: boolean } = {}): ForgeSeed {
+  const labelled = options.labelled ?? true
   return {
     users: [
       { login: 'maintainer', token: `ghs_sim${salt}maint` },
@@ -32,13 +34,15 @@ export function forgeSeed (peers: number, issues: number, salt: string): ForgeSe
       owner: OWNER,
       name: REPO_NAME,
       files: { 'README.md': '# tasks\n' },
+      // The maintainer triages: labels issues as work arrives (the runner does it as them).
+      permissions: { maintainer: 'triage' },
       labels: [LABEL],
       issues: [
         ...Array.from({ length: issues }, (_, i) => ({
           title: `Task ${i + 1}: add sim-${i + 1}.md`,
           body: `Add a file for task ${i + 1}. [sim-task ${taskKey(i + 1)}]`,
           author: 'maintainer',
-          labels: [LABEL]
+          labels: labelled ? [LABEL] : []
         })),
         // Two issues no peer may take: no label, and a label set by someone the repository does not trust.
         { title: 'Not for agents', body: `No ${LABEL} label: nobody takes this.`, author: 'maintainer' },
