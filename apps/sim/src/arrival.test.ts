@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import { createForge } from '@bzzz/forge'
 import { describe, expect, it } from 'vitest'
-import { arrivalAt, labelAtRate } from './arrival.js'
+import { arrivalAt, forkAhead, labelAtRate } from './arrival.js'
+import { forgeSeed, peerLogin, peerToken, REPO, REPO_NAME } from './world.js'
 
 describe('labelAtRate', () => {
   it('labels the issues in order, one every 1/rate seconds from the start time', async () => {
@@ -39,5 +41,20 @@ describe('labelAtRate', () => {
       label: (issue) => { labelled.push(issue); ac.abort() }
     })).rejects.toThrow()
     expect(labelled).toEqual([1])
+  })
+})
+
+describe('forkAhead', () => {
+  it("makes every peer's fork, as that peer, and waits until each is ready", async () => {
+    const forge = await createForge({ port: 0, seed: forgeSeed(3, 1, 'fa'), forkDelayMs: 50 })
+    try {
+      const ready = (): boolean => [0, 1, 2].every((i) => forge.state.repo(peerLogin(i), REPO_NAME).gitReady)
+      await forkAhead({ url: forge.url, repo: REPO, tokens: [0, 1, 2].map((i) => peerToken(i, 'fa')), ready, signal: AbortSignal.timeout(20_000) })
+      expect(ready()).toBe(true)
+      expect(forge.state.repo(peerLogin(2), REPO_NAME).parent).toMatch(/sim-org\/tasks/i)
+      await expect(forkAhead({ url: forge.url, repo: REPO, tokens: ['ghs_nobody'], ready, signal: AbortSignal.timeout(5000) })).rejects.toThrow(/HTTP 401/)
+    } finally {
+      await forge.close()
+    }
   })
 })

@@ -30,3 +30,32 @@ export async function labelAtRate (init: ArrivalInit): Promise<void> {
     await init.label(issue)
   }
 }
+
+export interface ForkInit {
+  /** The forge's base URL and the repository (`owner/name`) to fork. */
+  url: string
+  repo: string
+  /** Each peer's token: each forks as itself. */
+  tokens: readonly string[]
+  /** Whether every fork is ready (its git objects copied). */
+  ready: () => boolean
+  signal: AbortSignal
+}
+
+/**
+ * Every peer's fork made before the run (a fleet that has worked on the repository before):
+ * the forge copies forks of one repository one at a time, so a hundred peers forking in the
+ * same minute wait in line, and the first task of each would wait with them.
+ */
+export async function forkAhead (init: ForkInit): Promise<void> {
+  for (const token of init.tokens) {
+    const res = await fetch(`${init.url}/repos/${init.repo}/forks`, {
+      method: 'POST',
+      headers: { authorization: `token ${token}`, accept: 'application/vnd.github+json' },
+      signal: init.signal
+    })
+    await res.arrayBuffer()
+    if (!res.ok) throw new Error(`forking ${init.repo} ahead failed: HTTP ${res.status}`)
+  }
+  while (!init.ready()) await sleep(100, undefined, { signal: init.signal })
+}

@@ -22,7 +22,7 @@ import { seededRandom } from './random.js'
 import type { Scenario } from './scenario.js'
 import { kills, schedule, standing } from './schedule.js'
 import { createSecretScan } from './secrets.js'
-import { labelAtRate } from './arrival.js'
+import { forkAhead, labelAtRate } from './arrival.js'
 import { claimsPosted, forgeSeed, ineligibleIssues, LABEL, OWNER, peerLogin, peerName, peerToken, publications, REPO, REPO_NAME, taskKey } from './world.js'
 
 export interface RunInit {
@@ -128,6 +128,16 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
   try {
     // --- the nodes -----------------------------------------------------------------------------
     if (cli !== undefined) cliAgents = await startCliAgents({ cli, dir: join(dataRoot, 'agents'), timeoutMs: scenario.agent.timeoutMs })
+    const forked = scenario.forkAhead
+      ? forkAhead({
+        url: forge.url,
+        repo: REPO,
+        tokens: Array.from({ length: scenario.peers }, (_, i) => peerToken(i, salt)),
+        ready: () => Array.from({ length: scenario.peers }, (_, i) => forge.state.repo(peerLogin(i), REPO_NAME)).every((r) => r.gitReady),
+        signal
+      })
+      : undefined
+    forked?.catch(() => {}) // awaited below; not an unhandled rejection meanwhile
     const startPeer = async (i: number, bootstrap: string[]): Promise<void> => {
       signal.throwIfAborted()
       const name = peerName(i)
@@ -231,6 +241,10 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
     }
 
     // --- work arriving at the formed mesh ------------------------------------------------------
+    if (forked !== undefined) {
+      await forked
+      note(`${scenario.peers} forks ready`)
+    }
     if (scenario.issueRate !== undefined) {
       // Once the last peer is warm (the node's default warm-up is two presence periods): a
       // peer still warming up does not claim, and the others would wait a standby step for it.

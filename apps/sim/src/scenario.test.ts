@@ -31,7 +31,7 @@ describe('scenario files', () => {
 describe('parseScenario', () => {
   it('fills the defaults', () => {
     const s = parseScenario('name: x\npeers: 3\nissues: 2\n')
-    expect(s).toMatchObject({ transport: 'memory', encryption: 'noise', issueRate: undefined, seed: 1, slots: 1, faults: [], lease: undefined, agent: { kind: 'scripted', workMs: [0, 0], failRate: 0, hangRate: 0 } })
+    expect(s).toMatchObject({ transport: 'memory', encryption: 'noise', issueRate: undefined, forkAhead: false, seed: 1, slots: 1, faults: [], lease: undefined, agent: { kind: 'scripted', workMs: [0, 0], failRate: 0, hangRate: 0 } })
   })
 
   it('issues may arrive at a rate; plaintext connections only in memory', () => {

@@ -135,6 +135,12 @@ export const ScenarioSchema = Type.Object({
    * mesh). Omitted: every issue is labelled from the start.
    */
   issueRate: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10_000 })),
+  /**
+   * Every peer's fork made before the run, as for a fleet that has worked on the repository
+   * before (the forge copies forks of one repository one at a time). Default false: forking is
+   * part of each peer's first task.
+   */
+  forkAhead: Type.Optional(Type.Boolean()),
   faults: Type.Optional(Type.Array(Fault, { maxItems: 100 })),
   /** Goals checked at the end (a run that misses one fails, named in the report). */
   goals: Type.Optional(Type.Object({
@@ -163,6 +169,7 @@ export interface Scenario {
   slots: number
   /** Issues labelled per second once every peer is up; `undefined`: all labelled from the start. */
   issueRate: number | undefined
+  forkAhead: boolean
   faults: Fault[]
   goals: NonNullable<ScenarioInput['goals']>
 }
@@ -221,6 +228,7 @@ export function validateScenario (value: unknown, file?: string): Scenario {
     forge: v.forge ?? {},
     slots: v.slots ?? DEFAULTS.slots,
     issueRate: v.issueRate,
+    forkAhead: v.forkAhead ?? false,
     faults,
     goals: v.goals ?? {}
   }
@@ -278,6 +286,7 @@ export function applyOverrides (s: Scenario, o: Overrides): Scenario {
     forge: { ...s.forge, ...o.forge },
     slots: s.slots,
     ...((o.issueRate ?? s.issueRate) !== undefined ? { issueRate: o.issueRate ?? s.issueRate } : {}),
+    forkAhead: s.forkAhead,
     faults: o.faults ?? s.faults,
     goals: s.goals
   }
