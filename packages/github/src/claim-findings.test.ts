@@ -132,7 +132,9 @@ describe('the claim handle, second version: the findings of issue 10', () => {
       }).catch(() => {})
     }, 500)
     try {
-      await sleep(3000 + 2100 + 300)
+      // One lease (3 s) plus the grace (settle + 2 s) after the marker's creation, judged on the
+      // forge's clock as its Date header tells it: whole seconds, so up to 1 s behind.
+      await sleep(3000 + 2100 + 1000 + 300)
       const c = won(await claimer.claim(REPO, 1))
       expect(c.trusted).toEqual(['bob'])
     } finally {
