@@ -422,7 +422,9 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
   let capabilitiesSentAt = Number.NEGATIVE_INFINITY
   const catchUp: CatchUp = createCatchUp({
     delayMs: 300,
-    minGapMs: Math.max(1000, timings.presenceMs),
+    // At most one replay a presence period, but at least one every 10 s: with a long period (a
+    // large mesh) a newcomer would not hear of the peers already up until their next presence.
+    minGapMs: Math.max(1000, Math.min(timings.presenceMs, 10_000)),
     now,
     isOpen: (key) => {
       const status = ledger.task(key, now())?.status
@@ -433,6 +435,9 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
       // Capabilities go out on their own period too: sent again here only if the last is not recent,
       // or peers joining together make every peer send them to every peer (O(n²) at startup).
       if (now() - capabilitiesSentAt >= timings.capabilitiesMs / 3) await sendCapabilities()
+      // And a presence (small): the newcomer ranks this peer among the live ones with a free slot
+      // at once, not after its next presence period (a minute in a large mesh).
+      else await sendPresence()
       for (const { topic, message } of messages) await mesh.publish(topic, message as never)
     },
     fault: (err) => { fault('catch-up', err) }
@@ -666,6 +671,9 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
       for (const topic of TOPICS) {
         mesh.subscribe(topic, (message) => { record(message, false).catch((err) => { fault('record', err) }) })
       }
+      // A new connection may be a peer that missed this node's start-up messages (sent before it
+      // connected): catch it up too, not only once it has been heard from.
+      mesh.addEventListener('peer:join', () => { catchUp.peerAppeared() })
       mesh.addEventListener('peer:leave', (evt) => {
         ledger.peerLeft(evt.detail.toString(), now())
         seenPeers.delete(evt.detail.toString())
