@@ -87,7 +87,7 @@ export const ConfigSchema = Type.Object({
     presenceMs: Type.Optional(Ms('presence interval')),
     capabilitiesMs: Type.Optional(Ms('capabilities interval')),
     tickMs: Type.Optional(Ms('scheduler tick')),
-    warmUpMs: Type.Optional(Ms('wait before elections')),
+    warmUpMs: Type.Optional(Ms('wait before elections and claims (at least 1.5 × presenceMs)')),
     replicateMs: Type.Optional(Ms('log replication interval')),
     leaseMs: Type.Optional(Ms('claim lease')),
     renewEveryMs: Type.Optional(Ms('claim renewal')),

@@ -1,6 +1,7 @@
 export {
   createNode,
   DEFAULT_TIMINGS,
+  warmUpOf,
   type BzzzNode,
   type NodeInit,
   type NodeGitHubInit,

@@ -39,7 +39,7 @@ export interface NodeTimings {
   capabilitiesMs: number
   /** How often the node looks for work and elections. Default 250 ms. */
   tickMs: number
-  /** Wait after start before taking part in watcher elections and claims (hear the others first). Default 2 × presenceMs. */
+  /** Wait after start before taking part in watcher elections and claims (hear the others first). Default 2 × presenceMs; never less than 1.5 × presenceMs (see `warmUpOf`). */
   warmUpMs: number
   /** Poll interval of each watched repository (while elected). Default 30 000 ms. */
   watchIntervalMs: number
@@ -207,6 +207,18 @@ function silentLogger (): Logger {
 function githubLog (logger: Logger): { debug: (m: string) => void, info: (m: string) => void, warn: (m: string) => void, error: (m: string) => void } {
   const l = logger.child({ component: 'github' })
   return { debug: (m) => { l.debug(m) }, info: (m) => { l.info(m) }, warn: (m) => { l.warn(m) }, error: (m) => { l.error(m) } }
+}
+
+/**
+ * How long a node waits after its start before it takes part in watcher elections and claims:
+ * `warmUpMs` (default two presence periods), never less than one and a half. A peer that joins
+ * after the others hears of each of them at their next presence (their start-up messages went out
+ * before it connected); warm any sooner, it would rank itself first on tasks that a peer it has
+ * not heard of yet ranks first on, and post losing claims.
+ */
+export function warmUpOf (timings: { presenceMs?: number, warmUpMs?: number }): number {
+  const presenceMs = timings.presenceMs ?? DEFAULT_TIMINGS.presenceMs
+  return Math.max(timings.warmUpMs ?? 2 * presenceMs, 1.5 * presenceMs)
 }
 
 /** Assembles a node. Nothing runs until `start()`. */
@@ -422,9 +434,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
   let capabilitiesSentAt = Number.NEGATIVE_INFINITY
   const catchUp: CatchUp = createCatchUp({
     delayMs: 300,
-    // At most one replay a presence period, but at least one every 10 s: with a long period (a
-    // large mesh) a newcomer would not hear of the peers already up until their next presence.
-    minGapMs: Math.max(1000, Math.min(timings.presenceMs, 10_000)),
+    minGapMs: Math.max(1000, timings.presenceMs),
     now,
     isOpen: (key) => {
       const status = ledger.task(key, now())?.status
@@ -435,9 +445,6 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
       // Capabilities go out on their own period too: sent again here only if the last is not recent,
       // or peers joining together make every peer send them to every peer (O(n²) at startup).
       if (now() - capabilitiesSentAt >= timings.capabilitiesMs / 3) await sendCapabilities()
-      // And a presence (small): the newcomer ranks this peer among the live ones with a free slot
-      // at once, not after its next presence period (a minute in a large mesh).
-      else await sendPresence()
       for (const { topic, message } of messages) await mesh.publish(topic, message as never)
     },
     fault: (err) => { fault('catch-up', err) }
@@ -554,7 +561,8 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     return entry
   }
 
-  const warm = (): boolean => startedAt !== undefined && now() - startedAt >= timings.warmUpMs
+  const warmUpMs = warmUpOf(timings)
+  const warm = (): boolean => startedAt !== undefined && now() - startedAt >= warmUpMs
 
   const claims: ClaimLoop = createClaimLoop({
     nodeId,
@@ -671,9 +679,6 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
       for (const topic of TOPICS) {
         mesh.subscribe(topic, (message) => { record(message, false).catch((err) => { fault('record', err) }) })
       }
-      // A new connection may be a peer that missed this node's start-up messages (sent before it
-      // connected): catch it up too, not only once it has been heard from.
-      mesh.addEventListener('peer:join', () => { catchUp.peerAppeared() })
       mesh.addEventListener('peer:leave', (evt) => {
         ledger.peerLeft(evt.detail.toString(), now())
         seenPeers.delete(evt.detail.toString())

@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createForge, type Forge } from '@bzzz/forge'
 import { parseClaimMarker } from '@bzzz/github'
+import { warmUpOf } from '@bzzz/peer'
 import type { AgentAdapter } from '@bzzz/executor'
 import { createScriptedAgent } from './agent.js'
 import { isSimCli, SIM_CLIS, startCliAgents, type CliAgents } from './agent-cli.js'
@@ -246,12 +247,12 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
       note(`${scenario.peers} forks ready`)
     }
     if (scenario.issueRate !== undefined) {
-      // Once the last peer is warm (the node's default warm-up is two presence periods): a
-      // peer still warming up does not claim, and the others would wait a standby step for it.
-      const warmUpMs = scenario.timings.warmUpMs ?? 2 * (scenario.timings.presenceMs ?? 2000)
-      note(`labelling ${scenario.issues} issues, ${scenario.issueRate} a second, in ${(warmUpMs / 1000).toFixed(1)} s (warm-up)`)
+      // Once the last peer is warm (the node's warm-up, at least one and a half presence periods):
+      // a peer still warming up does not claim, and the others would wait a standby step for it.
+      const startAt = Math.max(now(), t0 + warmUpOf(scenario.timings))
+      note(`labelling ${scenario.issues} issues, ${scenario.issueRate} a second, in ${((startAt - now()) / 1000).toFixed(1)} s (warm-up)`)
       labelAtRate({
-        startAt: now() + warmUpMs,
+        startAt,
         label: (issue) => { forge.state.addLabels(forge.state.repo(OWNER, REPO_NAME), 'maintainer', issue, [LABEL]) },
         issues: tasks.map((_, i) => i + 1), perSecond: scenario.issueRate, now, signal: AbortSignal.any([signal, arrival.signal])
       }).then(() => { note(`all ${scenario.issues} issues labelled`) }, (err: Error) => { if (!signal.aborted && !arrival.signal.aborted) note(`labelling stopped: ${err.message}`) })
