@@ -25,6 +25,7 @@ import { labelRoutes } from './routes/labels.js'
 import { orgRoutes } from './routes/orgs.js'
 import { pullRoutes } from './routes/pulls.js'
 import { repositoryRoutes } from './routes/repositories.js'
+import { timelineRoutes } from './routes/timeline.js'
 import { userRoutes } from './routes/users.js'
 import { ForgeState } from './state.js'
 import type { RepoRecord } from './state.js'
@@ -76,6 +77,7 @@ export async function createForge (init: ForgeInit = {}): Promise<Forge> {
   issueRoutes(router, f)
   labelRoutes(router, f)
   pullRoutes(router, f)
+  timelineRoutes(router, f)
   const handleRest = restHandler(f, router)
   const handleGit = gitHandler(f)
 

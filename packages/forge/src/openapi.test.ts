@@ -213,6 +213,11 @@ describe('responses match GitHub\'s OpenAPI description', () => {
     await check('GET', '/repos/{owner}/{repo}/pulls/{pull_number}/files', { ...R, pull_number: 9999 }, 404)
     // The pull request as an issue, with its pull_request key.
     await check('GET', '/repos/{owner}/{repo}/issues/{issue_number}', { ...R, issue_number: pr.number }, 200)
+    // A pull request that says it closes issue 1 is on that issue's timeline.
+    await check('PATCH', '/repos/{owner}/{repo}/pulls/{pull_number}', { ...R, pull_number: pr.number }, 200, { token: 'tok-bob', body: { body: 'Closes #1' } })
+    const timeline = await check('GET', '/repos/{owner}/{repo}/issues/{issue_number}/timeline', { ...R, issue_number: 1 }, 200) as Array<{ event: string, source: { issue: { number: number, pull_request?: unknown } } }>
+    expect(timeline.map((e) => [e.event, e.source.issue.number, e.source.issue.pull_request !== undefined])).toEqual([['cross-referenced', pr.number, true]])
+    await check('GET', '/repos/{owner}/{repo}/issues/{issue_number}/timeline', { ...R, issue_number: 9999 }, 404)
   })
 
   it('organisations, their members and repositories', async () => {
