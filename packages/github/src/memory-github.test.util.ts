@@ -192,6 +192,16 @@ export class MemoryGitHub {
       const page = Number(params.page ?? 1)
       return this.conditional({ status: 200, data: list.slice((page - 1) * per, page * per).map((p) => this.renderPull(p)) }, login, etag)
     }
+    if (method === 'GET' && path.endsWith('/issues/{issue_number}/timeline')) {
+      // Pull requests that mention the issue, as GitHub cross-references them (oldest first).
+      const at = this.serverNow() - lag
+      const mention = new RegExp(`(?:^|[^\\w/#])#${Number(params.issue_number)}(?!\\d)`)
+      const list = this.pulls.filter((p) => p.createdAt <= at && mention.test(p.body)).sort((a, b) => a.number - b.number)
+      const per = Number(params.per_page ?? 30)
+      const page = Number(params.page ?? 1)
+      const data = list.slice((page - 1) * per, page * per).map((p) => ({ event: 'cross-referenced', source: { type: 'issue', issue: { ...this.renderPull(p), pull_request: { html_url: `https://github.test/o/r/pull/${p.number}` } } } }))
+      return this.conditional({ status: 200, data }, login, etag)
+    }
     if (method === 'GET' && path.endsWith('/issues/comments/{comment_id}')) {
       const id = Number(params.comment_id)
       const c = this.comments.get(id)

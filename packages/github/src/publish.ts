@@ -74,6 +74,8 @@ export interface Publisher {
 
 interface ForkJob { promise: Promise<ForkInfo>, controller: AbortController, waiters: number, settled: boolean }
 
+interface TimelineEvent { event?: string, source?: { issue?: { body?: string | null, html_url: string, user?: { login: string } | null, pull_request?: unknown } } }
+
 interface PullData { number: number, html_url: string, head: { label: string, ref: string }, body?: string | null, user?: { login: string } | null, created_at?: string }
 
 export function createPublisher (init: PublisherInit): Publisher {
@@ -176,13 +178,16 @@ export function createPublisher (init: PublisherInit): Publisher {
     return { pass, signal: joined, adopted: found === undefined ? undefined : adopt(found) }
   }
 
-  // Pull requests newest first; a result is younger than its issue's first claim, so a few pages do.
+  // The issue's timeline: every pull request whose body mentions the issue (a result says
+  // `Closes #N`) is a `cross-referenced` event there. One request per task, whatever the number
+  // of pull requests in the repository (a scan of the newest pull requests grew with it).
   const findResultPull = async (claim: ClaimHandle, signal: AbortSignal): Promise<FoundResult | undefined> => {
     const ref = parseRepo(claim.repo)
     let page: number | undefined = 1
-    while (page !== undefined && page <= 5) {
-      const res = await client.request('GET /repos/{owner}/{repo}/pulls', { ...ref, state: 'all', sort: 'created', direction: 'desc', per_page: 100, page }, { scope: claim.scope, signal })
-      const found = resultInPulls(res.data as PullData[], claim.issue, claim.trusted)
+    while (page !== undefined && page <= 10) {
+      const res = await client.request('GET /repos/{owner}/{repo}/issues/{issue_number}/timeline', { ...ref, issue_number: claim.issue, per_page: 100, page }, { scope: claim.scope, signal })
+      const pulls = (res.data as TimelineEvent[]).flatMap((e) => e.event === 'cross-referenced' && e.source?.issue?.pull_request != null ? [e.source.issue] : [])
+      const found = resultInPulls(pulls, claim.issue, claim.trusted)
       if (found !== undefined) return found
       page = nextPage(res.link)
     }
