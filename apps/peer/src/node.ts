@@ -147,7 +147,7 @@ export interface NodeStatus {
   active: string[]
   /** Of those, the ones whose agent has ended and whose result is being published (they hold no slot). */
   publishing: string[]
-  /** A slot counts agent work: free = total − agents at work. */
+  /** A slot counts agent work: free = total − agents at work, none while the node holds 2 × total tasks (results waiting to publish count). */
   slots: { total: number, free: number }
   peers: number
   addresses: string[]

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { EMPTY_WORK, WorkTransitionError, freeSlots, keysIn, slotsInUse, workStep, type WorkEvent, type WorkTable } from './work-table.js'
+import { EMPTY_WORK, HELD_PER_SLOT, WorkTransitionError, freeSlots, keysIn, slotsInUse, workStep, type WorkEvent, type WorkTable } from './work-table.js'
 
 // The model: per key, whether its agent still works; what a slot promises, stated without the table.
 interface Model { agents: Set<string>, publishing: Set<string>, slots: number }
@@ -20,16 +20,19 @@ class Cmd implements fc.Command<Model, Real> {
       expect(() => workStep(r.table, this.event)).toThrow(WorkTransitionError)
       return
     }
-    if (this.event.type === 'started' && m.agents.size >= m.slots) return
+    if (this.event.type === 'started' && (m.agents.size >= m.slots || m.agents.size + m.publishing.size >= HELD_PER_SLOT * m.slots)) return
     r.table = workStep(r.table, this.event)
     switch (this.event.type) {
       case 'started': m.agents.add(key); break
       case 'agent-ended': if (m.agents.delete(key)) m.publishing.add(key); break
       case 'ended': m.agents.delete(key); m.publishing.delete(key); break
     }
-    // Invariants: a slot counts agent work only; a publishing task is still this node's.
+    // Invariants: a slot counts agent work; a publishing task is still this node's, and the node
+    // holds at most HELD_PER_SLOT × slots tasks (a backlog of results stops its claims).
     expect(slotsInUse(r.table)).toBe(m.agents.size)
-    expect(freeSlots(r.table, m.slots)).toBe(m.slots - m.agents.size)
+    const held = m.agents.size + m.publishing.size
+    expect(freeSlots(r.table, m.slots)).toBe(Math.max(0, Math.min(m.slots - m.agents.size, HELD_PER_SLOT * m.slots - held)))
+    expect(held).toBeLessThanOrEqual(HELD_PER_SLOT * m.slots)
     expect(new Set(keysIn(r.table, 'running'))).toEqual(m.agents)
     expect(new Set(keysIn(r.table, 'publishing'))).toEqual(m.publishing)
     expect(r.table.size).toBe(m.agents.size + m.publishing.size)
@@ -63,6 +66,19 @@ describe('work table', () => {
     expect(workStep(t, { type: 'agent-ended', key: 'a' })).toBe(t)
     t = workStep(t, { type: 'ended', key: 'a' })
     expect([...t]).toEqual([['b', 'running']])
+  })
+
+  it('a node whose results wait to publish stops claiming at two tasks held per slot', () => {
+    let t = workStep(EMPTY_WORK, { type: 'started', key: 'a' })
+    t = workStep(t, { type: 'agent-ended', key: 'a' })
+    t = workStep(t, { type: 'started', key: 'b' })
+    t = workStep(t, { type: 'agent-ended', key: 'b' })
+    // Two results publishing on a one-slot node: no agent works, yet no slot is free.
+    expect(slotsInUse(t)).toBe(0)
+    expect(freeSlots(t, 1)).toBe(0)
+    expect(freeSlots(t, 2)).toBe(2)
+    t = workStep(t, { type: 'ended', key: 'a' })
+    expect(freeSlots(t, 1)).toBe(1)
   })
 
   it('transitions are pure: the table given is not changed', () => {

@@ -7,7 +7,7 @@
 // A slot counts agent work. `running` (claiming, preparing, the agent at work) holds a slot;
 // `publishing` (the agent has ended: commit, push, the pull request or report, which waits for the
 // claim's fence, up to about a minute with production settings) holds the claim but no slot, so
-// the node takes other work meanwhile. Every key in the table, in either phase, is this node's:
+// the node takes other work meanwhile, up to HELD_PER_SLOT × slots tasks held. Every key in the table, in either phase, is this node's:
 // it is not claimed again here, its claim is renewed and watched, it is listed in the presence's
 // `active_tasks`, and a drain waits for it.
 
@@ -65,9 +65,17 @@ export function slotsInUse (table: WorkTable): number {
   return n
 }
 
-/** Free slots of a node with `slots` slots. */
+/**
+ * A node holds at most this many tasks per slot, running and publishing together: results waiting
+ * for their claim's fence are a backlog, and a node that claims faster than it publishes stops
+ * claiming rather than hold an ever longer queue of claims (each one renewed and watched on
+ * GitHub, so the backlog's requests would slow every fence further).
+ */
+export const HELD_PER_SLOT = 2
+
+/** Free slots of a node with `slots` slots: slots less agents at work, none while it holds `HELD_PER_SLOT × slots` tasks. */
 export function freeSlots (table: WorkTable, slots: number): number {
-  return Math.max(0, slots - slotsInUse(table))
+  return Math.max(0, Math.min(slots - slotsInUse(table), HELD_PER_SLOT * slots - table.size))
 }
 
 /** The keys in a phase, in the order they were started. */

@@ -15,8 +15,9 @@ describe('scale (smoke)', () => {
     expect(full).toMatchObject({ encryption: 'plaintext', issueRate: 2 })
     const scenario = applyOverrides(full, {
       peers: 10, issues: 20, durationMs: 60_000, issueRate: 20, lease: { ...full.lease!, marginMs: 4000 },
-      // A mesh this small sends presence often (the warm-up is at least one and a half periods).
-      timings: { presenceMs: 3000, warmUpMs: 4500 }
+      // A mesh this small sends presence often (the warm-up is at least one and a half periods), and
+      // twenty issues labelled within a second are seen together.
+      timings: { presenceMs: 3000, warmUpMs: 4500, watchIntervalMs: 1000 }
     })
     const { report } = await runScenario({ scenario, nodeFactory: memoryNodeFactory(), idleWindowMs: 0, quietMs: 300 })
     expect(report.invariants.filter((c) => !c.ok)).toEqual([])
