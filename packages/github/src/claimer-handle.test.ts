@@ -144,4 +144,26 @@ describe('a claim handle', () => {
     await until(() => edits.length > 0, 10_000)
     claim.stopRenewing()
   }, 30_000)
+
+  it('a fence passes when every read takes most of half the chain\'s gap: its pause counts from the read\'s send', async () => {
+    fx = await start()
+    const alice = await fx.client('alice')
+    // marginMs 4 s: gap G = 2 s, fence pause G / 6 = 333 ms. Every comment read takes 850 ms, so
+    // two reads with a full pause between them (850 + 333 + 850 ms) leave more than G from one
+    // read's send to the next one's answer, and no chain ever forms; with the pause counted from
+    // the send, 850 + 850 ms does.
+    const slowReads = intercepted(alice, async (route) => {
+      if (route === 'GET /repos/{owner}/{repo}/issues/{issue_number}/comments') await new Promise((resolve) => setTimeout(resolve, 850))
+    })
+    const claim = won(await createClaimer({ client: slowReads, node: 'n1', settleMs: 50, marginMs: 4000, leaseMs: 120_000, setStatus: false }).claim('alice/tasks', 1))
+    // Watching too, as a working holder does.
+    claim.startRenewing()
+    const began = Date.now()
+    const pass = await claim.fence()
+    claim.stopRenewing()
+    expect(pass.signal.aborted).toBe(false)
+    // Chain span W = 4 + 2 + 4 × 0.05 s: it passed on the first chain, not after giving up on some.
+    expect(Date.now() - began).toBeLessThan(12_000)
+  }, 30_000)
 })
+

@@ -505,11 +505,13 @@ export function createClaimer (init: ClaimerInit): Claimer {
             }
           }
         }
-        // The watch: a conditional read every watchEveryMs (free while nothing changes).
+        // The watch: a conditional read every watchEveryMs (free while nothing changes). While a
+        // fence reads (more often), the watch's reads would only add requests: it skips them.
         const watch = async (): Promise<void> => {
           for (;;) {
             await clock.sleep(watchEveryMs, stop.signal)
             if (!renewing || stop.signal.aborted || controller.signal.aborted) return
+            if (fencing > 0) continue
             try {
               await read(stop.signal)
               await settle()
@@ -533,6 +535,7 @@ export function createClaimer (init: ClaimerInit): Claimer {
           for (;;) {
             ensureHeld()
             await tick()
+            const readFrom = clock.now()
             try {
               await read(opts.signal)
             } catch (err) {
@@ -554,8 +557,10 @@ export function createClaimer (init: ClaimerInit): Claimer {
             giveUpAt ??= began + young + 3 * spanMs
             if (wait > 0 && clock.now() + Math.min(wait, fenceEveryMs) > giveUpAt) throw new FenceUnconfirmedError(repo, issue, own.id, clock.now() - began)
             if (wait > 0) {
-              // Reads closer than the watch's: one slow read (a rate-limit wait) still chains.
-              await clock.sleep(Math.min(wait, fenceEveryMs), sig)
+              // Reads closer than the watch's: one slow read (a rate-limit wait) still chains. The
+              // pause counts from the read's send: a read slowed by a loaded machine is not
+              // followed by a full pause too (the next read's answer must come within the gap).
+              await clock.sleep(Math.max(1, Math.min(wait, fenceEveryMs) - (clock.now() - readFrom)), sig)
               continue
             }
             // The step starts at the passing read's send.
