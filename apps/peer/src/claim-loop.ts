@@ -49,7 +49,7 @@ export function createClaimLoop (init: ClaimLoopInit): ClaimLoop {
     let free = init.freeSlots()
     if (free <= 0) return
     const tasks: TaskView[] = []
-    for (const task of init.ledger.tasks(t)) {
+    for (const task of init.ledger.openTasks(t)) {
       if (task.repo === undefined || init.skipped(task.key, t)) continue
       const helper = init.delegatedTo(task.key)
       if (helper === init.nodeId) {

@@ -41,7 +41,7 @@ export function createHelpDesk (init: HelpDeskInit): HelpDesk {
     const offers = init.offers()
     if (offers.length === 0) return
     const t = init.now()
-    for (const task of init.ledger.tasks(t)) {
+    for (const task of init.ledger.openTasks(t)) {
       if (task.helpRequests.length === 0 || task.repo === undefined) continue
       for (const view of init.ledger.help(task.key, t)) {
         if (view.requester === init.nodeId || view.status !== 'waiting' || answered.has(view.requestId)) continue

@@ -98,4 +98,23 @@ describe('ledger convergence', () => {
       }
     ), { numRuns: 300 })
   })
+
+  it('openTasks is tasks without the done, failed and withdrawn ones, read between any two messages', () => {
+    fc.assert(fc.property(
+      fc.array(delivery, { minLength: 1, maxLength: 40 }),
+      fc.integer({ min: 0, max: 60 }).map((s) => T0 + s * 500),
+      (deliveries, now) => {
+        const ledger = createLedger({ selfId: 'n1' })
+        deliveries.forEach((d, i) => {
+          ledger.observe(d.message, d.receivedAt)
+          // Read after every message, against a ledger that never read before: what an earlier
+          // read kept must not go stale.
+          const fresh = createLedger({ selfId: 'n1' })
+          for (const e of deliveries.slice(0, i + 1)) fresh.observe(e.message, e.receivedAt)
+          const open = fresh.tasks(now).filter((t) => t.status !== 'done' && t.status !== 'failed' && t.status !== 'withdrawn')
+          expect(ledger.openTasks(now)).toEqual(open)
+        })
+      }
+    ), { numRuns: 300 })
+  })
 })
