@@ -166,4 +166,3 @@ describe('a claim handle', () => {
     expect(Date.now() - began).toBeLessThan(12_000)
   }, 30_000)
 })
-
