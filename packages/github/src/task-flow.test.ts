@@ -60,6 +60,8 @@ describe('a task against the forge', () => {
       expect(client.requestCounts().total.counted).toBe(fx.forge.rateLimitUsage(login).used)
     }
     // Status for people: carol (triage) could label, bob (read) could not; the claims say done.
+    // (Lists lag 100 ms behind writes here: let the last pull request reach them.)
+    await new Promise((resolve) => setTimeout(resolve, 150))
     const reader = await fx.client('alice')
     const i3 = await reader.request('GET /repos/{owner}/{repo}/issues/{issue_number}', { owner: 'alice', repo: 'tasks', issue_number: 3 })
     expect(i3.data.labels.map((l) => typeof l === 'string' ? l : l.name)).toContain('bzzz:done')
