@@ -314,7 +314,7 @@ describe('watchers', () => {
     expect(watchers.size).toBeGreaterThan(3)
   })
 
-  it('the standby takes over when the watcher dies, not while it is only suspect', () => {
+  it('the standby takes over when the watcher dies, not while it is only suspect, and hands back when it lives again', () => {
     const ledger = createLedger()
     for (const n of ['a', 'b', 'c']) ledger.observe(ping(n, T0), T0)
     const { watcher, standby } = ledger.watchers(REPO, T0)
@@ -323,6 +323,9 @@ describe('watchers', () => {
     expect(ledger.watchers(REPO, T0 + 6000).watcher).toBe(watcher)
     for (const n of others) ledger.observe(ping(n, T0 + 9000), T0 + 9000)
     expect(ledger.watchers(REPO, T0 + 9000).watcher).toBe(standby)
+    // Heard again: first again (the kept order follows the candidates both ways).
+    ledger.observe(ping(watcher!, T0 + 9500), T0 + 9500)
+    expect(ledger.watchers(REPO, T0 + 9500)).toMatchObject({ watcher, standby })
   })
 })
 

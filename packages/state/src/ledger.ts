@@ -173,6 +173,8 @@ class LedgerImpl implements Ledger {
   private readonly satisfies: SatisfiesFn
   private readonly store: LedgerStore | undefined
   private readonly peerRecords = new Map<string, PeerRecord>()
+  /** Per repository: the last watcher order and the candidates it was computed for. */
+  private readonly watchOrders = new Map<string, { signature: string, order: string[] }>()
   private readonly groups = new Map<string, TaskGroup>()
   private readonly reposByTaskId = new Map<string, Set<string>>()
   private readonly cache = new Map<string, TaskState>()
@@ -426,8 +428,15 @@ class LedgerImpl implements Ledger {
   }
 
   watchers (repo: string, now: number): WatcherElection {
-    const order = rendezvousRank(`watch:${repo}`, this.peers(now)
-      .filter((p) => p.liveness !== 'dead' && p.status !== 'draining').map((p) => p.nodeId))
+    const ids = this.peers(now).filter((p) => p.liveness !== 'dead' && p.status !== 'draining').map((p) => p.nodeId)
+    // The order only changes with the set of candidates (a node asks on every tick; a hash per peer).
+    const signature = ids.join(',')
+    let kept = this.watchOrders.get(repo)
+    if (kept?.signature !== signature) {
+      kept = { signature, order: rendezvousRank(`watch:${repo}`, ids) }
+      this.watchOrders.set(repo, kept)
+    }
+    const order = [...kept.order]
     return { repo, watcher: order[0], standby: order[1], order }
   }
 
