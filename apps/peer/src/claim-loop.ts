@@ -1,6 +1,7 @@
 // The node's claim loop: reads the ledger, asks the pure scheduler (scheduler.ts) which tasks to
 // claim now, and starts them. It runs when the view changes (`poke`: a task message, a peer's
-// presence, a slot freed), when a standby's turn comes, and on the node's tick.
+// presence, a slot freed), when a standby's turn comes, and on the node's tick. Plans run at
+// most every `minGapMs`: a poke sooner waits for the gap's end; one later plans at once.
 import { satisfiesRequirements, type Ledger, type TaskView } from '@bzzz/state'
 import { rendezvousOrder } from './rank-order.js'
 import { planClaims, type FirstSeen, type ScheduleTask } from './scheduler.js'
@@ -38,11 +39,15 @@ export function createClaimLoop (init: ClaimLoopInit): ClaimLoop {
   let firstSeen: FirstSeen = new Map()
   let lastRun = Number.NEGATIVE_INFINITY
   let soon: ReturnType<typeof setTimeout> | undefined
+  // A poke due now plans after the current message's microtasks, not a timer turn later (on a
+  // busy event loop a turn can take longer than the whole decision).
+  let queued = false
   let standby: { at: number, timer: ReturnType<typeof setTimeout> } | undefined
   let stopped = false
 
   const run = (): void => {
     if (stopped) return
+    queued = false
     if (soon !== undefined) { clearTimeout(soon); soon = undefined }
     const t = init.now()
     lastRun = t
@@ -96,12 +101,15 @@ export function createClaimLoop (init: ClaimLoopInit): ClaimLoop {
 
   return {
     poke: () => {
-      if (stopped || soon !== undefined) return
-      soon = setTimeout(() => { soon = undefined; run() }, Math.max(0, lastRun + init.minGapMs - init.now()))
+      if (stopped || soon !== undefined || queued) return
+      const wait = lastRun + init.minGapMs - init.now()
+      if (wait > 0) { soon = setTimeout(() => { soon = undefined; run() }, wait); return }
+      queued = true
+      queueMicrotask(() => { if (queued) run() })
     },
     run,
     tick: () => {
-      if (soon === undefined && init.now() - lastRun >= init.idleEveryMs) run()
+      if (soon === undefined && !queued && init.now() - lastRun >= init.idleEveryMs) run()
     },
     stop: () => {
       stopped = true

@@ -29,6 +29,7 @@ export const ConfigSchema = Type.Object({
       Type.Literal('FIRST_TIME_CONTRIBUTOR'), Type.Literal('FIRST_TIMER'), Type.Literal('NONE')
     ]))),
     intervalMs: Type.Optional(Ms('poll interval per repository')),
+    overlapMs: Type.Optional(Ms('how far back each poll looks for issues a lagging list showed late')),
     reposRefreshMs: Type.Optional(Ms('how often owner/* is listed again'))
   }, { additionalProperties: false })),
   mesh: Type.Optional(Type.Object({
@@ -110,7 +111,7 @@ export interface Config {
   dataDir: string
   github: { apiUrl: string, gitUrl: string, tokenFile: string | undefined, tokenEnv: string }
   repos: string[]
-  watch: { label: string, trustedAssociations: string[] | undefined, intervalMs: number, reposRefreshMs: number }
+  watch: { label: string, trustedAssociations: string[] | undefined, intervalMs: number, overlapMs: number, reposRefreshMs: number }
   mesh: {
     name: string
     transport: 'tcp' | 'memory'

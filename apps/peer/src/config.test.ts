@@ -25,12 +25,14 @@ describe('configuration', () => {
     expect(config.mesh.listen).toEqual(['/ip4/0.0.0.0/tcp/4001'])
     expect(config.timings.leaseMs).toBe(1_200_000)
     expect(config.agent.slots).toBe(1)
+    expect(config.watch).toMatchObject({ intervalMs: 30_000, overlapMs: 300_000 })
   })
 
   it('reads the YAML file and lets BZZZ_* variables override it', async () => {
     const path = await file('ok.yaml', 'repos: [acme/tasks, acme/*]\nhttp:\n  port: 8000\nmesh:\n  bootstrap: []\n')
-    const { config } = await loadConfig({ path, env: { BZZZ_HTTP__PORT: '8100', BZZZ_MESH__BOOTSTRAP: '/ip4/10.0.0.5/tcp/4001, /ip4/10.0.0.6/tcp/4001', BZZZ_MESH__MDNS: 'true' } })
+    const { config } = await loadConfig({ path, env: { BZZZ_HTTP__PORT: '8100', BZZZ_MESH__BOOTSTRAP: '/ip4/10.0.0.5/tcp/4001, /ip4/10.0.0.6/tcp/4001', BZZZ_MESH__MDNS: 'true', BZZZ_WATCH__OVERLAP_MS: '60000' } })
     expect(config.repos).toEqual(['acme/tasks', 'acme/*'])
+    expect(config.watch.overlapMs).toBe(60_000)
     expect(config.http.port).toBe(8100)
     expect(config.mesh.bootstrap).toEqual(['/ip4/10.0.0.5/tcp/4001', '/ip4/10.0.0.6/tcp/4001'])
     expect(config.mesh.mdns).toBe(true)

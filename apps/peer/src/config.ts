@@ -41,6 +41,7 @@ export function withDefaults (file: ConfigFile, env: NodeJS.ProcessEnv = process
       label: file.watch?.label ?? 'bzzz',
       trustedAssociations: file.watch?.trustedAssociations,
       intervalMs: file.watch?.intervalMs ?? 30_000,
+      overlapMs: file.watch?.overlapMs ?? 300_000,
       reposRefreshMs: file.watch?.reposRefreshMs ?? 300_000
     },
     mesh: {

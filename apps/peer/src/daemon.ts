@@ -119,7 +119,7 @@ export async function nodeFromConfig (config: Config, logger: Logger, options: {
       : staticCapabilities({ installed: config.capabilities.installed, models: config.capabilities.models, ...(config.name !== undefined ? { name: config.name } : {}) }),
     slots: config.agent.slots,
     logger,
-    watch: { label: config.watch.label, ...(config.watch.trustedAssociations !== undefined ? { trustedAssociations: config.watch.trustedAssociations } : {}) },
+    watch: { label: config.watch.label, overlapMs: config.watch.overlapMs, ...(config.watch.trustedAssociations !== undefined ? { trustedAssociations: config.watch.trustedAssociations } : {}) },
     timings: {
       presenceMs: t.presenceMs,
       capabilitiesMs: t.capabilitiesMs,

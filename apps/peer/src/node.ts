@@ -133,7 +133,13 @@ export interface NodeInit {
   /** GitHub logins whose claim markers count besides the mesh's peers'. */
   trustedClaimants?: readonly string[]
   /** Watcher eligibility: the label and trusted author associations. */
-  watch?: { label?: string, trustedAssociations?: readonly string[], defaultModel?: string }
+  watch?: {
+    label?: string
+    trustedAssociations?: readonly string[]
+    defaultModel?: string
+    /** How far back each poll looks for issues that a lagging list showed late. Default the watcher's (5 min): GitHub's lists lag by seconds, now and then by minutes. */
+    overlapMs?: number
+  }
 }
 
 export interface NodeStatus {
@@ -387,11 +393,12 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
       catchUp.peerAppeared()
     }
     const entry = logEntryForMessage(message)
+    // A new task message may make a task claimable (or not): plan now, before logging it (a claim
+    // waits for nothing). Presence and capabilities (slots, liveness) are read by the next tick's
+    // plan: planning on each of them costs O(peers²).
+    if (changed && !known && !own && entry !== undefined) claims.poke()
     if (entry !== undefined && changed && !known) await log.append(entry.type, entry.payload)
     if ((!changed || known) && message.type !== 'meta_discussion') return
-    // A new task message may make a task claimable (or not): plan soon. Presence and capabilities
-    // (slots, liveness) are read by the next tick's plan: planning on each of them costs O(peers²).
-    if (changed && !own && entry !== undefined) claims.poke()
     describe(message, own, prevHolder)
   }
   const describe = (message: Message, own: boolean, prevHolder: string | undefined): void => {
@@ -532,7 +539,6 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
       key,
       controller,
       done: Promise.resolve().then(async () => {
-        await mkdir(workRoot, { recursive: true })
         return await runWork(workerContext, {
           key, repo, issue, attempt, announcement: announcement ?? ledger.task(key, now())?.announcement, signal: controller.signal, abrupt: () => crashed, agentEnded, ...(breaks !== undefined ? { breaks } : {})
         })
@@ -595,7 +601,8 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
           intervalMs: timings.watchIntervalMs,
           ...(init.watch?.label !== undefined ? { label: init.watch.label } : {}),
           ...(init.watch?.trustedAssociations !== undefined ? { trustedAssociations: init.watch.trustedAssociations } : {}),
-          ...(init.watch?.defaultModel !== undefined ? { defaultModel: init.watch.defaultModel } : {})
+          ...(init.watch?.defaultModel !== undefined ? { defaultModel: init.watch.defaultModel } : {}),
+          ...(init.watch?.overlapMs !== undefined ? { overlapMs: init.watch.overlapMs } : {})
         })
         watcher.on('task', (task) => { publish('task_broadcast', task).catch((err) => { fault('watcher', err) }) })
         watcher.on('error', (err) => { fault(`watcher:${repo}`, err) })
@@ -683,6 +690,8 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
         ledger.peerLeft(evt.detail.toString(), now())
         seenPeers.delete(evt.detail.toString())
       })
+      // The work root, before any claim: a disk that refuses it fails the start, not each task.
+      if (executor !== undefined) await mkdir(workRoot, { recursive: true })
       await capabilities.start(options)
       capabilities.onChange(() => { if (!ownChange && mesh.isStarted()) sendCapabilities().catch((err) => { fault('capabilities', err) }) })
       await mesh.start(options)
@@ -701,7 +710,15 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     await sendPresence()
     every(timings.presenceMs, 'presence', sendPresence)
     every(timings.capabilitiesMs, 'capabilities', sendCapabilities)
-    every(timings.tickMs, 'tick', () => { elect(); claims.tick() })
+    // Elections change with the live peers, which change at presence pace: looked at every fourth
+    // tick or every second, whichever comes first, not on every tick (each look views every peer:
+    // 100 peers in one process spent an eighth of their time there).
+    const electEveryMs = Math.max(timings.tickMs, Math.min(1000, 4 * timings.tickMs))
+    let electedAt = Number.NEGATIVE_INFINITY
+    every(timings.tickMs, 'tick', () => {
+      if (now() - electedAt >= electEveryMs) { electedAt = now(); elect() }
+      claims.tick()
+    })
     every(timings.replicateMs, 'replication', async () => { await replicate() })
     every(timings.reposRefreshMs, 'repos', async () => { if (patterns.some((r) => r.endsWith('/*'))) await refreshRepos() })
     help.start()

@@ -1,7 +1,7 @@
 // One claimed task, from the claim to its result: claim on GitHub, announce, fork, find earlier
 // work, run the executor, publish (pull request or failure report), complete the claim.
 // Stopped work pushes its WIP and releases the claim; work that needs help hands it over.
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ClaimHandle, Claimer, GitHubClient, Publisher } from '@bzzz/github'
 import { taskResultMessage } from '@bzzz/github'
@@ -82,7 +82,6 @@ export async function runWork (ctx: WorkerContext, req: WorkRequest): Promise<Wo
   await ctx.publish('task_claim', claimMessage('claimed'))
   claim.startRenewing()
   log.info({ attempt: claim.attempt, claimId: claim.claimId }, 'claim won')
-  const dir = await mkdtemp(join(ctx.workRoot, `issue-${issue}-`))
   const release = async (reason: string): Promise<WorkEnd> => {
     if (req.abrupt()) return { end: 'crashed' }
     claim.stopRenewing()
@@ -90,6 +89,16 @@ export async function runWork (ctx: WorkerContext, req: WorkRequest): Promise<Wo
     await ctx.publish('task_claim', claimMessage('released')).catch(() => {})
     ctx.emit('task:released', { key, attempt: claim.attempt, reason })
     return { end: 'released', reason }
+  }
+  // The work directory is made once the claim is won (a claim goes out with no file system turn
+  // before it); a disk that refuses it releases the claim at once.
+  let dir: string
+  try {
+    await mkdir(ctx.workRoot, { recursive: true })
+    dir = await mkdtemp(join(ctx.workRoot, `issue-${issue}-`))
+  } catch (err) {
+    await release(`no work directory: ${(err as Error).message}`)
+    return { end: 'error', error: err as Error }
   }
   // One result per issue: a result another peer already published is adopted, not repeated.
   const finish = async (published: { url: string, adopted?: { state: 'done' | 'failed', url: string | undefined } }, type: 'pull_request' | 'issue' | 'failure', reason?: string): Promise<WorkEnd> => {

@@ -1,0 +1,89 @@
+import { createLedger } from '@bzzz/state'
+import { describe, expect, it } from 'vitest'
+import { createClaimLoop, type ClaimLoop } from './claim-loop.js'
+
+// When the loop plans: each plan reads the free slots first, so the reads count the plans.
+function loop (minGapMs: number, idleEveryMs = 60_000): { claims: ClaimLoop, plans: () => number } {
+  let plans = 0
+  const claims = createClaimLoop({
+    nodeId: 'self',
+    ledger: createLedger({ selfId: 'self' }),
+    now: () => performance.now(),
+    standbyStepMs: 1000,
+    minGapMs,
+    idleEveryMs,
+    freeSlots: () => { plans++; return 1 },
+    skipped: () => false,
+    delegatedTo: () => undefined,
+    start: () => {}
+  })
+  return { claims, plans: () => plans }
+}
+
+const turn = async (ms = 0): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
+
+describe('the claim loop', () => {
+  it('plans a poke past the gap at once, before any timer turn, and folds the pokes of one turn into one plan', async () => {
+    const { claims, plans } = loop(50)
+    claims.poke()
+    claims.poke()
+    expect(plans()).toBe(0) // not inside the caller
+    await Promise.resolve()
+    expect(plans()).toBe(1) // after the caller's microtasks
+    await turn()
+    expect(plans()).toBe(1)
+    claims.stop()
+  })
+
+  it('holds pokes within the gap until it ends, then plans once for all of them', async () => {
+    const { claims, plans } = loop(80)
+    claims.run()
+    expect(plans()).toBe(1)
+    claims.poke()
+    claims.poke()
+    await turn(20)
+    claims.poke()
+    expect(plans()).toBe(1)
+    await turn(100)
+    expect(plans()).toBe(2)
+    claims.stop()
+  })
+
+  it('plans nothing after stop, whatever was pending', async () => {
+    const { claims, plans } = loop(80)
+    claims.poke() // due now: a microtask
+    claims.stop()
+    await turn(10)
+    const { claims: other, plans: otherPlans } = loop(80)
+    other.run()
+    other.poke() // within the gap: a timer
+    other.stop()
+    await turn(120)
+    expect(plans()).toBe(0)
+    expect(otherPlans()).toBe(1)
+  })
+
+  it('a plan run between a poke and its microtask stands for both', async () => {
+    const { claims, plans } = loop(50)
+    claims.poke()
+    claims.run()
+    expect(plans()).toBe(1)
+    await Promise.resolve()
+    expect(plans()).toBe(1)
+    claims.poke() // within the gap now: waits for its end
+    await turn(80)
+    expect(plans()).toBe(2)
+    claims.stop()
+  })
+
+  it('ticks: plans on its own only once idleEveryMs has passed since the last plan', async () => {
+    const { claims, plans } = loop(0, 60)
+    claims.run()
+    claims.tick()
+    expect(plans()).toBe(1)
+    await turn(80)
+    claims.tick()
+    expect(plans()).toBe(2)
+    claims.stop()
+  })
+})
