@@ -55,6 +55,7 @@ export function daemonEnv (spec: Pick<NodeSpec, 'timings' | 'lease' | 'slots'>):
   set('BZZZ_TIMINGS__DEAD_AFTER_MS', t.deadAfterMs)
   set('BZZZ_TIMINGS__REPLICATE_MS', t.replicateMs)
   set('BZZZ_WATCH__INTERVAL_MS', t.watchIntervalMs)
+  set('BZZZ_WATCH__OVERLAP_MS', t.watchOverlapMs)
   set('BZZZ_TIMINGS__LEASE_MS', spec.lease?.leaseMs)
   set('BZZZ_TIMINGS__RENEW_EVERY_MS', spec.lease?.renewEveryMs)
   set('BZZZ_TIMINGS__SETTLE_MS', spec.lease?.settleMs)

@@ -86,6 +86,7 @@ export function memoryNodeFactory (): NodeFactory {
         mesh: { transport: 'memory', meshName: 'sim', denyPeer: (id) => denied.has(id), ...(spec.encryption !== undefined ? { encryption: spec.encryption } : {}) },
         github: { token: spec.token, baseUrl: spec.forgeUrl, gitBaseUrl: spec.forgeUrl, throttle: { writeMinTimeMs: 0, notificationMinTimeMs: 0 } },
         repos: spec.repos,
+        ...(spec.timings.watchOverlapMs !== undefined ? { watch: { overlapMs: spec.timings.watchOverlapMs } } : {}),
         trustedClaimants: spec.peerLogins,
         now: spec.now,
         // A CLI agent runs through @bzzz/executor, as in the daemon; the scripted one in process.

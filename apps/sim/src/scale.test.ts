@@ -12,7 +12,7 @@ import { SCENARIOS } from './scenarios.test.util.js'
 describe('scale (smoke)', () => {
   it('10 peers, 20 issues: every task done once, in parallel, about one claim comment per task', async () => {
     const full = await loadScenario(join(SCENARIOS, 'scale.yaml'))
-    expect(full).toMatchObject({ encryption: 'plaintext', issueRate: 0.65 })
+    expect(full).toMatchObject({ encryption: 'plaintext', issueRate: 0.5 })
     const scenario = applyOverrides(full, {
       peers: 10, issues: 20, durationMs: 60_000, issueRate: 20, lease: { ...full.lease!, marginMs: 4000 },
       // A mesh this small sends presence often (the warm-up is at least one and a half periods), and

@@ -97,6 +97,8 @@ export const Timings = Type.Object({
   warmUpMs: Type.Optional(Ms),
   tickMs: Type.Optional(Ms),
   watchIntervalMs: Type.Optional(Ms),
+  /** How far back a watcher's poll reads (the daemon's `watch.overlapMs`; default 5 min, for GitHub's list lag). */
+  watchOverlapMs: Type.Optional(Ms),
   replicateMs: Type.Optional(Ms),
   forkPollMs: Type.Optional(Ms),
   standbyStepMs: Type.Optional(Ms),
