@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Forge } from '@bzzz/forge'
 import { pullRequests, testForge, waitFor } from './test-utils.js'
-import { api, buildCli, bzzz, cleanup, events, initDaemon, startDaemonProc, tempRoot, type DaemonProc } from './test-daemons.js'
+import { api, buildCli, bzzz, cleanup, events, initDaemon, startDaemonProc, tempRoot, transcript, type DaemonProc } from './test-daemons.js'
 
 let forge: Forge
 let root: string
@@ -28,6 +28,11 @@ const env = {
 }
 
 type Task = { key: string, status: string, holder?: string, attempt: number }
+
+/** A wait that, when it times out, says what every daemon did with the task. */
+async function explained<T> (wait: Promise<T>, key: string, among: readonly DaemonProc[]): Promise<T> {
+  return await wait.catch((err: Error) => { throw new Error(`${err.message}\n${transcript(among, key)}`) })
+}
 
 beforeAll(async () => {
   await buildCli()
@@ -72,16 +77,16 @@ describe('daemons under faults (production lease)', () => {
     holder.proc!.kill('SIGKILL')
     await holder.exited
     const others = daemons.filter((d) => d !== holder)
-    const taker = await waitFor('the task running again', () => {
+    const taker = await explained(waitFor('the task running again', () => {
       for (const d of others) {
         const run = events(d, 'task:running').find((l) => l.key === key && l.self === true && Number(l.attempt) >= 2)
         if (run !== undefined) return d
       }
       return undefined
-    }, 120_000)
+    }, 120_000), key, daemons)
     const seconds = (Date.now() - killedAt) / 1000
     console.log(JSON.stringify({ metric: 'kill9_to_running_again_s', lease_ms: 1_200_000, seconds: Number(seconds.toFixed(1)) }))
-    await waitFor('done', async () => (await api<Task[]>(taker, '/api/tasks')).find((t) => t.key === key)?.status === 'done', 120_000)
+    await explained(waitFor('done', async () => (await api<Task[]>(taker, '/api/tasks')).find((t) => t.key === key)?.status === 'done', 240_000), key, daemons)
     const prs = await pullRequests(forge)
     expect(prs).toHaveLength(1)
     // The taker found the first part on the dead holder's branch (the scripted agent skips what is there).
@@ -93,7 +98,7 @@ describe('daemons under faults (production lease)', () => {
     const tookOver = events(taker, 'task:takeover').find((l) => l.key === key && l.self === true)
     expect(tookOver?.from).toBe(holder.nodeId)
     daemons.splice(daemons.indexOf(holder), 1)
-  }, 300_000)
+  }, 420_000)
 
   it('SIGTERM of the holder mid-work: WIP pushed, claim released, exit within 30 s; another daemon finishes', async () => {
     const sub = await bzzz(daemons[0]!, ['task', 'submit', '--repo', 'acme/tasks', '--title', 'Three more parts', '--body', 'Write a, b and c.'])
@@ -112,10 +117,12 @@ describe('daemons under faults (production lease)', () => {
     expect(events(holder, 'task:result').some((l) => l.key === key && l.self === true)).toBe(false)
     expect(events(holder, 'state').map((l) => l.phase)).toEqual(['starting', 'running', 'draining', 'stopping', 'stopped'])
     const other = daemons.find((d) => d !== holder)!
-    await waitFor('done', async () => (await api<Task[]>(other, '/api/tasks')).find((t) => t.key === key)?.status === 'done', 150_000)
+    // About 50 s here (the new claim's first fence comes a margin, 30 s, after it); a loaded CI
+    // machine has taken three times that.
+    await explained(waitFor('done', async () => (await api<Task[]>(other, '/api/tasks')).find((t) => t.key === key)?.status === 'done', 240_000), key, daemons)
     expect((await pullRequests(forge)).filter((p) => p.body.includes(`#${issue}`))).toHaveLength(1)
     // The other daemon continued from the drained holder's WIP.
     const done = (await api<Array<Task & { holder?: string }>>(other, '/api/tasks')).find((t) => t.key === key)!
     expect(done.attempt).toBe(2)
-  }, 300_000)
+  }, 420_000)
 })

@@ -146,6 +146,19 @@ export function events (d: DaemonProc, name: string): Array<Record<string, unkno
   return d.lines.filter((l) => l.event === name)
 }
 
+/**
+ * What each daemon said about a task (its events and warnings), as text for a failed test's
+ * output: a fault test that times out on CI says where the task stopped.
+ */
+export function transcript (daemons: readonly DaemonProc[], key: string, max = 80): string {
+  return daemons.map((d) => {
+    const about = d.lines.filter((l) => l.key === key || l.task === key || (typeof l.level === 'number' && l.level >= 40) || l.level === 'warn' || l.level === 'error')
+    const text = about.slice(-max).map((l) => JSON.stringify(l)).join('\n')
+    const err = d.stderr.join('').slice(-2000)
+    return `--- ${d.name} (${d.nodeId ?? '?'}), exit ${String(d.proc?.exitCode ?? d.proc?.signalCode ?? 'running')}\n${text}${err === '' ? '' : `\nstderr: ${err}`}`
+  }).join('\n')
+}
+
 /** GET from a daemon's HTTP interface. */
 export async function api<T> (d: DaemonProc, path: string): Promise<T> {
   const res = await fetch(`http://127.0.0.1:${d.httpPort}${path}`)
