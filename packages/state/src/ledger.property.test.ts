@@ -5,6 +5,7 @@ import { announce, caps, claim, helpRequest, helpResponse, ping, result, T0, ts 
 import { createLedger, type Ledger } from './ledger.js'
 
 const nodes = ['n1', 'n2', 'n3', 'n4']
+const OTHER_REPO = 'example-org/other-repo'
 const taskIds = ['#1', '#2', '#3']
 const time = fc.integer({ min: 0, max: 40 }).map((s) => T0 + s * 500)
 const node = fc.constantFrom(...nodes)
@@ -12,8 +13,10 @@ const taskId = fc.constantFrom(...taskIds)
 const maybe = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> => fc.option(arb, { nil: undefined })
 
 const message: fc.Arbitrary<Message> = fc.oneof(
-  fc.record({ id: taskId, at: time, action: maybe(fc.constantFrom('open', 'update', 'withdraw') as fc.Arbitrary<'open' | 'update' | 'withdraw'>), revision: maybe(fc.constantFrom('r1', 'r2')), gpu: fc.boolean() })
-    .map(({ id, at, action, revision, gpu }) => announce(id, at, { action, revision, ...(gpu ? { requirements: { gpu: true } } : {}) })),
+  // Now and then a second repository with the same task ids: repo-less messages then fold into
+  // neither task (and back when only one repository has the id).
+  fc.record({ id: taskId, at: time, action: maybe(fc.constantFrom('open', 'update', 'withdraw') as fc.Arbitrary<'open' | 'update' | 'withdraw'>), revision: maybe(fc.constantFrom('r1', 'r2')), gpu: fc.boolean(), other: fc.integer({ min: 0, max: 4 }) })
+    .map(({ id, at, action, revision, gpu, other }) => announce(id, at, { action, revision, ...(gpu ? { requirements: { gpu: true } } : {}), ...(other === 0 ? { repo: OTHER_REPO } : {}) })),
   fc.record({
     id: taskId,
     n: node,
@@ -27,8 +30,8 @@ const message: fc.Arbitrary<Message> = fc.oneof(
     noRepo: fc.boolean()
   }).map(({ id, n, at, attempt, claimId, state, lease, breaks, reason, noRepo }) =>
     claim(id, n, at, { attempt, claim_id: claimId, state, lease_expires: lease, breaks, reason, ...(noRepo ? { repo: undefined } : {}) })),
-  fc.record({ id: taskId, n: node, at: time, fail: fc.boolean(), attempt: maybe(fc.integer({ min: 1, max: 3 })) })
-    .map(({ id, n, at, fail, attempt }) => result(id, n, at, fail ? { result_type: 'failure', reason: 'broke', attempt } : { attempt })),
+  fc.record({ id: taskId, n: node, at: time, fail: fc.boolean(), attempt: maybe(fc.integer({ min: 1, max: 3 })), noRepo: fc.integer({ min: 0, max: 4 }) })
+    .map(({ id, n, at, fail, attempt, noRepo }) => result(id, n, at, { ...(fail ? { result_type: 'failure', reason: 'broke', attempt } : { attempt }), ...(noRepo === 0 ? { repo: undefined } : {}) })),
   fc.record({ id: taskId, n: node, at: time, rid: maybe(fc.constantFrom('a', 'b')), accepted: maybe(node) })
     .map(({ id, n, at, rid, accepted }) => helpRequest(id, n, at, { request_id: rid, accepted_node: accepted })),
   fc.record({ id: taskId, n: node, at: time, rid: maybe(fc.constantFrom('a', 'b')), can: fc.boolean(), eta: fc.integer({ min: 0, max: 3 }), load: maybe(fc.integer({ min: 0, max: 100 })) })

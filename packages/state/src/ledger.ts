@@ -13,6 +13,27 @@ import { satisfiesRequirements, type SatisfiesFn } from './requirements.js'
 import { reduceTask, taskKey, timeOf, type TaskMessage, type TaskState } from './task.js'
 import { assertMessage } from './message-guard.js'
 
+/** Inserts `key` into the sorted array `keys` (no-op if present). */
+function insertSorted (keys: string[], key: string): void {
+  const i = lowerBound(keys, key)
+  if (keys[i] !== key) keys.splice(i, 0, key)
+}
+
+function hasSorted (keys: readonly string[], key: string): boolean {
+  return keys[lowerBound(keys, key)] === key
+}
+
+function lowerBound (keys: readonly string[], key: string): number {
+  let lo = 0
+  let hi = keys.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (keys[mid]! < key) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
 /** Phases that no claim leaves: `openTasks` skips them. */
 const FINISHED: ReadonlySet<TaskState['phase']> = new Set(['done', 'failed', 'withdrawn'])
 
@@ -178,8 +199,10 @@ class LedgerImpl implements Ledger {
   private readonly groups = new Map<string, TaskGroup>()
   private readonly reposByTaskId = new Map<string, Set<string>>()
   private readonly cache = new Map<string, TaskState>()
-  /** `taskKeys()`, until the next task message. */
+  /** `taskKeys()`, until a task or a repository of a task id is new. */
   private sortedKeys: string[] | undefined
+  /** The keys of `taskKeys()` whose tasks were open when last read, in the same order; `undefined`: work them out again. */
+  private openKeys: string[] | undefined
 
   constructor (init: LedgerInit) {
     const standbyStepMs = init.standbyStepMs ?? 1500
@@ -260,11 +283,11 @@ class LedgerImpl implements Ledger {
     if (group === undefined) {
       group = { messages: new Map() }
       this.groups.set(key, group)
+      this.keyAdded(key, message.repo !== undefined)
     }
     group.messages.set(id, message)
-    this.sortedKeys = undefined
-    this.cache.delete(key)
-    this.cache.delete(message.task_id) // a repo-less group of this id may fold in or out
+    this.forget(key)
+    this.forget(message.task_id) // a repo-less group of this id may fold in or out
     if (message.repo !== undefined) {
       let repos = this.reposByTaskId.get(message.task_id)
       if (repos === undefined) {
@@ -273,11 +296,20 @@ class LedgerImpl implements Ledger {
       }
       if (!repos.has(message.repo)) {
         repos.add(message.repo)
-        for (const r of repos) this.cache.delete(taskKey(r, message.task_id))
+        // Whether a repo-less group of this id folds into a repository's task changes with this set.
+        if (this.groups.has(message.task_id)) { this.sortedKeys = undefined; this.openKeys = undefined }
+        for (const r of repos) this.forget(taskKey(r, message.task_id))
       }
     } else {
-      for (const r of this.reposByTaskId.get(message.task_id) ?? []) this.cache.delete(taskKey(r, message.task_id))
+      for (const r of this.reposByTaskId.get(message.task_id) ?? []) this.forget(taskKey(r, message.task_id))
     }
+  }
+
+  /** A new task group: a task of a repository joins the sorted keys (and the open ones) in place. */
+  private keyAdded (key: string, ofRepo: boolean): void {
+    if (!ofRepo || this.sortedKeys === undefined) { this.sortedKeys = undefined; this.openKeys = undefined; return }
+    insertSorted(this.sortedKeys, key)
+    if (this.openKeys !== undefined) insertSorted(this.openKeys, key)
   }
 
   /**
@@ -362,12 +394,33 @@ class LedgerImpl implements Ledger {
   }
 
   openTasks (now: number): TaskView[] {
+    // Only the keys that were open when last looked at: a peer plans on every task message, and
+    // the finished tasks of a long run must not make each plan longer.
+    this.openKeys ??= this.taskKeys().filter((key) => this.isOpen(this.state(key)))
     const out: TaskView[] = []
-    for (const key of this.taskKeys()) {
+    let closed = false
+    for (const key of this.openKeys) {
       const s = this.state(key)
-      if (s !== undefined && !FINISHED.has(s.phase)) out.push(this.viewTask(s, now))
+      if (this.isOpen(s)) out.push(this.viewTask(s, now))
+      else closed = true
     }
+    if (closed) this.openKeys = this.openKeys.filter((key) => this.isOpen(this.state(key)))
     return out
+  }
+
+  private isOpen (s: TaskState | undefined): s is TaskState {
+    return s !== undefined && !FINISHED.has(s.phase)
+  }
+
+  /**
+   * Drops a task's cached state. A task that was finished, or whose state was not known, may be
+   * open after the message at hand: the open keys are worked out again.
+   */
+  private forget (key: string): void {
+    const was = this.cache.get(key)
+    if (was === undefined && !this.groups.has(key)) return
+    this.cache.delete(key)
+    if (!this.isOpen(was) && this.openKeys !== undefined && !hasSorted(this.openKeys, key)) this.openKeys = undefined
   }
 
   private viewTask (s: TaskState, now: number): TaskView {

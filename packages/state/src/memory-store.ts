@@ -25,11 +25,15 @@ export function createMemoryStore (): MemoryStore {
       return (logs.get(author) ?? []).slice(Math.max(0, from), Math.max(0, to)).map((e) => structuredClone(e))
     },
     appendLog (author, entries) {
-      const log = logs.get(author) ?? []
       const first = entries[0]
       if (first === undefined) return
+      const log = logs.get(author) ?? []
       if (first.seq !== log.length) throw new LogConflictError(author, first.seq, log.length)
-      logs.set(author, log.concat(entries.map((e) => structuredClone(e))))
+      // Copied first, then added in place: all or nothing, and no copy of the whole log per append
+      // (a long-running peer appends thousands of entries).
+      const copies = entries.map((e) => structuredClone(e))
+      for (const e of copies) log.push(e)
+      logs.set(author, log)
     },
     recordEquivocation (e) {
       const id = `${e.author}/${e.seq}/${e.entries[0].hash}/${e.entries[1].hash}`

@@ -44,6 +44,30 @@ const time = async (fn: () => unknown): Promise<number> => {
   out({ bench: 'state.ledger.claimPlan', peers: peers.length, us_per_plan: Math.round((ms4 * 1000) / 200) })
 }
 
+// A long-running peer: 5,000 tasks known (finished), then a message about an open task and the
+// plan that reads the open tasks, as a peer does on each task message. Neither may grow with
+// the tasks already finished.
+{
+  const ledger = createLedger()
+  const known = 5000
+  const t = T0
+  for (let i = 0; i < known; i++) {
+    ledger.observe({ type: 'task', task_id: `#${i}`, repo: REPO, issue_url: 'u', model: 'ollama', input: 'x', params: {}, timestamp: formatTimestamp(t) }, t)
+    ledger.observe({ type: 'task_result', task_id: `#${i}`, repo: REPO, node_id: 'p1', result_type: 'pull_request', result_url: `https://x/pull/${i}`, duration_ms: 1, timestamp: formatTimestamp(t) }, t)
+  }
+  // A new task every fifth message; the others are claims on the 20 newest.
+  const n = 2000
+  const ms = await time(() => {
+    for (let i = 0; i < n; i++) {
+      const task = known + Math.floor(i / 5)
+      if (i % 5 === 0) ledger.observe({ type: 'task', task_id: `#${task}`, repo: REPO, issue_url: 'u', model: 'ollama', input: 'x', params: {}, timestamp: formatTimestamp(t + i) }, t + i)
+      else ledger.observe({ type: 'task_claim', task_id: `#${task - (i % 20)}`, repo: REPO, node_id: `p${i % 7}`, attempt: 1, claim_id: i, lease_expires: formatTimestamp(t + 60_000), timestamp: formatTimestamp(t + i) }, t + i)
+      ledger.openTasks(t + i)
+    }
+  })
+  out({ bench: 'state.ledger.observe+openTasks', tasks_known: known, us_per_message: Math.round((ms * 1000) / n) })
+}
+
 // Rendezvous ranking alone.
 {
   const peers = Array.from({ length: 100 }, (_, i) => `12D3KooW-peer-${i}`)
@@ -59,6 +83,11 @@ const time = async (fn: () => unknown): Promise<number> => {
   const mem = createSignedLog({ privateKey: key, store: createMemoryStore() })
   const msMem = await time(async () => { for (let i = 0; i < n; i++) await mem.append('task_progress', { i, task: `${REPO}#${i}` }) })
   out({ bench: 'state.log.append', store: 'memory', entries_per_s: Math.round(n / (msMem / 1000)) })
+  // The same 2,000 appends to a log of 20,000 entries: an append must not copy the log.
+  const long = createSignedLog({ privateKey: key, store: createMemoryStore() })
+  for (let i = 0; i < 18_000; i++) await long.append('task_progress', { i, task: `${REPO}#${i}` })
+  const msLong = await time(async () => { for (let i = 0; i < n; i++) await long.append('task_progress', { i, task: `${REPO}#${i}` }) })
+  out({ bench: 'state.log.append', store: 'memory', log_length: 20_000, entries_per_s: Math.round(n / (msLong / 1000)) })
   const entries = mem.range(0, n)
   const msVerify = await time(async () => verifyLog(mem.author, entries))
   out({ bench: 'state.log.verify', entries_per_s: Math.round(n / (msVerify / 1000)) })
