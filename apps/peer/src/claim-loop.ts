@@ -54,15 +54,17 @@ export function createClaimLoop (init: ClaimLoopInit): ClaimLoop {
     let free = init.freeSlots()
     if (free <= 0) return
     const tasks: TaskView[] = []
-    for (const task of init.ledger.openTasks(t)) {
+    // Only claimable tasks: in a busy mesh most open tasks are held, and each plan (on every
+    // task message and every idle second, on every peer) would view each of them.
+    for (const task of init.ledger.claimableTasks(t)) {
       if (task.repo === undefined || init.skipped(task.key, t)) continue
       const helper = init.delegatedTo(task.key)
       if (helper === init.nodeId) {
         // Delegated to this node: it takes the task over as soon as the asker released it.
-        if (task.claimable && free > 0) { init.start(task, undefined, true); free-- }
+        if (free > 0) { init.start(task, undefined, true); free-- }
         continue
       }
-      if (helper !== undefined || !task.claimable) continue
+      if (helper !== undefined) continue
       tasks.push(task)
     }
     if (free <= 0 || tasks.length === 0) { firstSeen = new Map(); return }

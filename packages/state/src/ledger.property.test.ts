@@ -102,7 +102,7 @@ describe('ledger convergence', () => {
     ), { numRuns: 300 })
   })
 
-  it('openTasks is tasks without the done, failed and withdrawn ones, read between any two messages', () => {
+  it('openTasks is tasks without the done, failed and withdrawn ones, and claimableTasks the claimable among them, read between any two messages', () => {
     fc.assert(fc.property(
       fc.array(delivery, { minLength: 1, maxLength: 40 }),
       fc.integer({ min: 0, max: 60 }).map((s) => T0 + s * 500),
@@ -116,6 +116,7 @@ describe('ledger convergence', () => {
           for (const e of deliveries.slice(0, i + 1)) fresh.observe(e.message, e.receivedAt)
           const open = fresh.tasks(now).filter((t) => t.status !== 'done' && t.status !== 'failed' && t.status !== 'withdrawn')
           expect(ledger.openTasks(now)).toEqual(open)
+          expect(ledger.claimableTasks(now)).toEqual(open.filter((t) => t.claimable))
         })
       }
     ), { numRuns: 300 })

@@ -152,6 +152,12 @@ export interface Ledger {
    * `tasks`: as cheap with a thousand finished tasks in the ledger as with none.
    */
   openTasks(now: number): TaskView[]
+  /**
+   * The open tasks a peer may claim now (announced, or offered again: released, lease over,
+   * holder dead), in the order of `tasks`: `openTasks(now)` filtered by `claimable`, without
+   * the cost of viewing the tasks that someone holds.
+   */
+  claimableTasks(now: number): TaskView[]
   /** Who should try to claim `key`, `node`'s rank and when it should try. */
   claimPlan(key: string, node: string, now: number): ClaimPlan
   /** The elected watcher of `repo` and its standby, over the live (or suspect) peers not draining. */
@@ -394,14 +400,30 @@ class LedgerImpl implements Ledger {
   }
 
   openTasks (now: number): TaskView[] {
+    return this.openStates().map((s) => this.viewTask(s, now))
+  }
+
+  claimableTasks (now: number): TaskView[] {
+    const out: TaskView[] = []
+    for (const s of this.openStates()) {
+      // A held task (most open tasks in a busy mesh) is passed over without a view.
+      if (s.announcement === undefined || ((s.phase === 'claimed' || s.phase === 'running') && this.expiry(s, now) === undefined)) continue
+      const view = this.viewTask(s, now)
+      if (view.claimable) out.push(view)
+    }
+    return out
+  }
+
+  /** The open tasks' states, in key order. */
+  private openStates (): TaskState[] {
     // Only the keys that were open when last looked at: a peer plans on every task message, and
     // the finished tasks of a long run must not make each plan longer.
     this.openKeys ??= this.taskKeys().filter((key) => this.isOpen(this.state(key)))
-    const out: TaskView[] = []
+    const out: TaskState[] = []
     let closed = false
     for (const key of this.openKeys) {
       const s = this.state(key)
-      if (this.isOpen(s)) out.push(this.viewTask(s, now))
+      if (this.isOpen(s)) out.push(s)
       else closed = true
     }
     if (closed) this.openKeys = this.openKeys.filter((key) => this.isOpen(this.state(key)))
@@ -430,14 +452,8 @@ class LedgerImpl implements Ledger {
     const h = s.holder
     if (s.phase === 'claimed' || s.phase === 'running') {
       status = s.phase
-      const leaseEnd = h?.leaseExpiresAt !== undefined ? h.leaseExpiresAt + this.config.leaseGraceMs : undefined
-      const holderPeer = h !== undefined ? this.peer(h.node, now) : undefined
-      const holderDeadAt = holderPeer?.liveness === 'dead' ? holderPeer.deadSince : undefined
-      if (leaseEnd !== undefined && now >= leaseEnd && (holderDeadAt === undefined || leaseEnd <= holderDeadAt)) {
-        status = 'expired'; expiredBecause = 'lease'; offeredAt = leaseEnd
-      } else if (holderDeadAt !== undefined) {
-        status = 'expired'; expiredBecause = 'holder-dead'; offeredAt = holderDeadAt
-      }
+      const expired = this.expiry(s, now)
+      if (expired !== undefined) { status = 'expired'; expiredBecause = expired.because; offeredAt = expired.at }
     } else if (s.phase === 'released') {
       status = 'expired'; expiredBecause = 'released'; offeredAt = h?.releasedAt
     } else {
@@ -453,6 +469,24 @@ class LedgerImpl implements Ledger {
       offeredAt: claimable ? offeredAt : undefined,
       nextAttempt: s.attempt === 0 ? 1 : s.attempt + (status === 'expired' ? 1 : 0)
     }
+  }
+
+  /** Why and since when a claimed or running task's claim no longer holds: its lease ran out, or its holder is dead. */
+  private expiry (s: TaskState, now: number): { because: 'lease' | 'holder-dead', at: number } | undefined {
+    const h = s.holder
+    const leaseEnd = h?.leaseExpiresAt !== undefined ? h.leaseExpiresAt + this.config.leaseGraceMs : undefined
+    const holderDeadAt = h !== undefined ? this.deadAt(h.node, now) : undefined
+    if (leaseEnd !== undefined && now >= leaseEnd && (holderDeadAt === undefined || leaseEnd <= holderDeadAt)) return { because: 'lease', at: leaseEnd }
+    if (holderDeadAt !== undefined) return { because: 'holder-dead', at: holderDeadAt }
+    return undefined
+  }
+
+  /** Since when a peer is dead, if it is at `now` (this node never is): `peer(id, now)`'s `deadSince`, without the rest of the view. */
+  private deadAt (nodeId: string, now: number): number | undefined {
+    const r = this.peerRecords.get(nodeId)
+    if (r === undefined || r.nodeId === this.selfId) return undefined
+    const cfg = this.config.liveness
+    return livenessAt(r.lastHeardAt, now, cfg, r.leftAt) === 'dead' ? deadSince(r.lastHeardAt, cfg, r.leftAt) : undefined
   }
 
   claimPlan (key: string, node: string, now: number): ClaimPlan {

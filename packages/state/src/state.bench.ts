@@ -66,6 +66,13 @@ const time = async (fn: () => unknown): Promise<number> => {
     }
   })
   out({ bench: 'state.ledger.observe+openTasks', tasks_known: known, us_per_message: Math.round((ms * 1000) / n) })
+  // The open tasks are now 400, every one held: a claim loop wants the claimable ones (none).
+  const open = ledger.openTasks(t + n).length
+  const reads = 1000
+  const msOpen = await time(() => { for (let i = 0; i < reads; i++) ledger.openTasks(t + n) })
+  const msClaimable = await time(() => { for (let i = 0; i < reads; i++) ledger.claimableTasks(t + n) })
+  out({ bench: 'state.ledger.openTasks', open, us_per_read: Math.round((msOpen * 1000) / reads) })
+  out({ bench: 'state.ledger.claimableTasks', open, claimable: ledger.claimableTasks(t + n).length, us_per_read: Math.round((msClaimable * 1000) / reads) })
 }
 
 // Rendezvous ranking alone.
