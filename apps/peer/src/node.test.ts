@@ -52,3 +52,32 @@ describe('createNode', () => {
     expect(nodes.flatMap((n) => n.status().watching)).toEqual([REPO])
   }, 120_000)
 })
+
+describe('a holder at work past its first lease', () => {
+  it('announces each renewal: the others never see the task offered again, and no event repeats', async () => {
+    forge = await testForge(['alpha', 'bravo'], [{ title: 'A slow one', body: 'Add slow.md', author: 'maintainer', labels: ['bzzz'] }])
+    const f = forge
+    // The agent works 14 s; the lease is 8 s, renewed every 2 s.
+    nodes = await Promise.all(['alpha', 'bravo'].map(async (name) => await testNode({ name, forge: f, executor: { steps: [{ file: 'slow-{issue}.md', content: 'slow\n', delayMs: 14_000 }] } })))
+    const key = `${REPO}#1`
+    const seen: string[] = []
+    for (const [i, n] of nodes.entries()) {
+      for (const ev of ['task:claimed', 'task:running'] as const) n.on(ev, (d: { key: string, node: string }) => { if (d.key === key) seen.push(`${i} ${ev} ${d.node}`) })
+    }
+    for (const n of nodes) await n.start()
+    await connectAll(nodes)
+    const claimed = await waitFor('the claim', () => nodes[0]!.tasks().find((t) => t.key === key && t.holder !== undefined), 30_000)
+    const holder = claimed.holder!.node
+    const other = nodes.find((n) => n.nodeId !== holder)!
+    const firstLease = claimed.holder!.leaseExpiresAt!
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, firstLease + 3000 - Date.now())))
+    const view = other.tasks().find((t) => t.key === key)!
+    expect(view.status).toBe('running')
+    expect(view.claimable).toBe(false)
+    expect(view.holder?.leaseExpiresAt).toBeGreaterThan(firstLease)
+    await waitFor('done', () => other.tasks().find((t) => t.key === key)?.status === 'done', 60_000)
+    expect(await pullRequests(f)).toHaveLength(1)
+    // Each node saw the claim and the start of work once: renewals are no news.
+    expect(seen.sort()).toEqual([`0 task:claimed ${holder}`, `0 task:running ${holder}`, `1 task:claimed ${holder}`, `1 task:running ${holder}`])
+  }, 120_000)
+})

@@ -14,7 +14,7 @@ import { createMesh, type Mesh, type MeshInit } from '@bzzz/mesh'
 import { TOPICS, type Message, type TaskBroadcastMessage, type Topic, type TopicMessageMap } from '@bzzz/protocol'
 import {
   createLedger, createLogReplicator, createMemoryStore, createSignedLog, logEntryForMessage, openStateStore, verifyLog,
-  type Ledger, type LedgerStore, type LivenessConfig, type LogReplicator, type LogStore, type PeerView, type SignedLog, type SyncResult, type TaskView
+  type Holder, type Ledger, type LedgerStore, type LivenessConfig, type LogReplicator, type LogStore, type PeerView, type SignedLog, type SyncResult, type TaskView
 } from '@bzzz/state'
 import { pino, type Logger } from 'pino'
 import { detectedCapabilities, type CapabilitySource, type CapabilitySourceFactory } from './capabilities.js'
@@ -382,7 +382,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
   // --- messages in and out ----------------------------------------------------------------------
   const record = async (message: Message, own: boolean): Promise<void> => {
     const at = now()
-    const prevHolder = message.type === 'task_claim' ? ledger.task(`${message.repo ?? ''}${message.task_id}`, at)?.holder?.node : undefined
+    const prevHolder = message.type === 'task_claim' ? ledger.task(`${message.repo ?? ''}${message.task_id}`, at)?.holder : undefined
     const sender = 'node_id' in message ? message.node_id : 'from_node' in message ? message.from_node : undefined
     // A replayed task message (catch-up) refreshes its sender's liveness but is no news: not logged or announced again.
     const known = ledger.hasMessage(message)
@@ -401,7 +401,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     if ((!changed || known) && message.type !== 'meta_discussion') return
     describe(message, own, prevHolder)
   }
-  const describe = (message: Message, own: boolean, prevHolder: string | undefined): void => {
+  const describe = (message: Message, own: boolean, prevHolder: Holder | undefined): void => {
     switch (message.type) {
       case 'task': {
         if ((message.action ?? 'open') !== 'open') break
@@ -413,9 +413,12 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
         const key = `${message.repo ?? ''}${message.task_id}`
         const self = message.node_id === nodeId
         const attempt = message.attempt ?? 1
+        // A renewal (the holder's claim again, with a later lease) is no news.
+        if (prevHolder?.node === message.node_id && prevHolder.attempt === attempt && prevHolder.state === (message.state ?? 'claimed') &&
+          (message.claim_id === undefined || prevHolder.claimId === message.claim_id)) break
         if ((message.state ?? 'claimed') === 'claimed') {
           emit('task:claimed', { key, node: message.node_id, attempt, claimId: message.claim_id, self })
-          if (attempt > 1) emit('task:takeover', { key, node: message.node_id, attempt, from: prevHolder, self })
+          if (attempt > 1) emit('task:takeover', { key, node: message.node_id, attempt, from: prevHolder?.node, self })
         } else if (message.state === 'running') {
           emit('task:running', { key, node: message.node_id, attempt, self })
         }

@@ -80,7 +80,10 @@ export async function runWork (ctx: WorkerContext, req: WorkRequest): Promise<Wo
     ...claim.toMessage(), state, timestamp: formatTimestamp(ctx.now())
   })
   await ctx.publish('task_claim', claimMessage('claimed'))
-  claim.startRenewing()
+  // Each renewal is announced with its new lease: a peer whose view of the lease ran out would
+  // take the task for offered again and claim it (in vain) while this one works on.
+  let announced: 'claimed' | 'running' = 'claimed'
+  claim.startRenewing({ onRenewed: () => { ctx.publish('task_claim', claimMessage(announced)).catch((err: Error) => { log.warn({ err: err.message }, 'renewal not announced') }) } })
   log.info({ attempt: claim.attempt, claimId: claim.claimId }, 'claim won')
   const release = async (reason: string): Promise<WorkEnd> => {
     if (req.abrupt()) return { end: 'crashed' }
@@ -120,6 +123,7 @@ export async function runWork (ctx: WorkerContext, req: WorkRequest): Promise<Wo
       wip = await findWipOnForks(ctx.client, repo, issue, { ownFork: fork.fullName, scope: claim.scope, signal })
     }
     await ctx.publish('task_claim', claimMessage('running'))
+    announced = 'running'
     const result: TaskOutcome = await ctx.executor.run({
       key,
       repo,

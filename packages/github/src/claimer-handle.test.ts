@@ -47,6 +47,17 @@ describe('a claim handle', () => {
     return cs.data.map((c) => parseClaimMarker(c.body)?.state)
   }
 
+  it('says when a renewal landed, and the lease then ends later', async () => {
+    fx = await start()
+    const claim = won(await createClaimer({ client: await fx.client('alice'), node: 'n1', settleMs: 50, leaseMs: 60_000, renewEveryMs: 300, setStatus: false }).claim('alice/tasks', 1))
+    const leases: number[] = [claim.leaseExpiresAt()]
+    // Server timestamps have whole seconds: renewals a second or more apart extend the lease.
+    claim.startRenewing({ onRenewed: () => { leases.push(claim.leaseExpiresAt()) } })
+    await until(() => leases.length >= 2 && leases.at(-1)! > leases[0]!, 15_000)
+    claim.stopRenewing()
+    expect(leases.at(-1)!).toBeGreaterThan(leases[0]!)
+  }, 30_000)
+
   it('stopRenewing() during a renewal in flight stops the renewals', async () => {
     fx = await start()
     const alice = await fx.client('alice')

@@ -121,8 +121,12 @@ export interface ClaimHandle {
   leaseExpiresAt: () => number
   /** Extends the lease by editing the claim comment. Throws `ClaimLostError` if it was lost. */
   renew: (options?: { signal?: AbortSignal }) => Promise<void>
-  /** Renews every `renewEveryMs` until completed, released or lost. */
-  startRenewing: () => void
+  /**
+   * Renews every `renewEveryMs` until completed, released or lost. `onRenewed` runs after each
+   * renewal that landed (the lease then ends at `leaseExpiresAt()`): a peer tells the mesh, whose
+   * view of the lease otherwise ends with the lease it first announced.
+   */
+  startRenewing: (options?: { onRenewed?: () => void }) => void
   stopRenewing: () => void
   /**
    * Fencing: re-reads the issue's claims (conditionally: a free `304` when nothing changed) and
@@ -478,7 +482,7 @@ export function createClaimer (init: ClaimerInit): Claimer {
         })
         ensureHeld()
       },
-      startRenewing () {
+      startRenewing (options = {}) {
         if (renewing || controller.signal.aborted) return
         renewing = true
         const stop = new AbortController()
@@ -498,6 +502,7 @@ export function createClaimer (init: ClaimerInit): Claimer {
             try {
               await handle.renew()
               wait = renewEveryMs
+              options.onRenewed?.()
             } catch (err) {
               if (err instanceof ClaimLostError || !renewing) return
               client.log.warn(`renewing claim ${own.id} on ${repo}#${issue} failed: ${(err as Error).message}`)
