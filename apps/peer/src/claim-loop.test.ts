@@ -1,6 +1,7 @@
+import type { Message } from '@bzzz/protocol'
 import { createLedger } from '@bzzz/state'
 import { describe, expect, it } from 'vitest'
-import { createClaimLoop, type ClaimLoop } from './claim-loop.js'
+import { createClaimLoop, mayMakeClaimable, type ClaimLoop } from './claim-loop.js'
 
 // When the loop plans: each plan reads the free slots first, so the reads count the plans.
 function loop (minGapMs: number, idleEveryMs = 60_000): { claims: ClaimLoop, plans: () => number } {
@@ -85,5 +86,19 @@ describe('the claim loop', () => {
     claims.tick()
     expect(plans()).toBe(2)
     claims.stop()
+  })
+})
+
+describe('which task messages plan at once', () => {
+  const at = '2026-12-03T12:00:00Z'
+  const claim = (state?: 'claimed' | 'running' | 'released'): Message => ({ type: 'task_claim', v: 1, task_id: '#1', repo: 'o/r', node_id: 'n2', timestamp: at, attempt: 1, ...(state !== undefined ? { state } : {}) })
+  it('an announcement and a release do; a claim, progress and a result do not', () => {
+    expect(mayMakeClaimable({ type: 'task', task_id: '#1', repo: 'o/r', issue_url: 'u', model: 'm', input: 'x', params: {}, timestamp: at })).toBe(true)
+    expect(mayMakeClaimable(claim('released'))).toBe(true)
+    expect(mayMakeClaimable(claim('claimed'))).toBe(false)
+    expect(mayMakeClaimable(claim('running'))).toBe(false)
+    expect(mayMakeClaimable(claim())).toBe(false)
+    expect(mayMakeClaimable({ type: 'task_result', v: 1, task_id: '#1', repo: 'o/r', node_id: 'n2', result_type: 'pull_request', result_url: 'u', duration_ms: 1, timestamp: at })).toBe(false)
+    expect(mayMakeClaimable({ type: 'task_help_request', task_id: '#1', repo: 'o/r', from_node: 'n2', requested_capability: 'gpu', reason: 'r', timestamp: at })).toBe(true)
   })
 })

@@ -2,9 +2,20 @@
 // claim now, and starts them. It runs when the view changes (`poke`: a task message, a peer's
 // presence, a slot freed), when a standby's turn comes, and on the node's tick. Plans run at
 // most every `minGapMs`: a poke sooner waits for the gap's end; one later plans at once.
+import type { Message } from '@bzzz/protocol'
 import { satisfiesRequirements, type Ledger, type TaskView } from '@bzzz/state'
 import { rendezvousOrder } from './rank-order.js'
 import { planClaims, type FirstSeen, type ScheduleTask } from './scheduler.js'
+
+/**
+ * Whether a task message may make a task claimable, so that a plan should run at once: an
+ * announcement (or its update), a release (a lost claim is one too), help. A claim, progress or
+ * a result makes no task claimable.
+ */
+export function mayMakeClaimable (message: Message): boolean {
+  if (message.type === 'task_result') return false
+  return message.type !== 'task_claim' || message.state === 'released'
+}
 
 export interface ClaimLoopInit {
   nodeId: string

@@ -28,7 +28,7 @@ import { announcementFor } from './issue.js'
 import { expandRepos } from './repos.js'
 import { parseWipNote } from './wip.js'
 import { createCatchUp, type CatchUp } from './catch-up.js'
-import { createClaimLoop, type ClaimLoop } from './claim-loop.js'
+import { createClaimLoop, mayMakeClaimable, type ClaimLoop } from './claim-loop.js'
 import { parseTaskKey, runWork, type WorkEnd, type WorkerContext } from './worker.js'
 import { EMPTY_WORK, freeSlots, keysIn, slotsInUse, workStep, type WorkEvent, type WorkTable } from './work-table.js'
 
@@ -393,10 +393,12 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
       catchUp.peerAppeared()
     }
     const entry = logEntryForMessage(message)
-    // A new task message may make a task claimable (or not): plan now, before logging it (a claim
-    // waits for nothing). Presence and capabilities (slots, liveness) are read by the next tick's
-    // plan: planning on each of them costs O(peers²).
-    if (changed && !known && !own && entry !== undefined) claims.poke()
+    // A new task message that may make a task claimable (an announcement, a release, help): plan
+    // now, before logging it (a claim waits for nothing). A claim or a result makes none claimable:
+    // the next plan leaves that task out (planning on every one of them, on every peer, grew with
+    // the tasks in flight). Presence and capabilities (slots, liveness) are read by the next
+    // tick's plan: planning on each of them costs O(peers²).
+    if (changed && !known && !own && entry !== undefined && mayMakeClaimable(message)) claims.poke()
     if (entry !== undefined && changed && !known) await log.append(entry.type, entry.payload)
     if ((!changed || known) && message.type !== 'meta_discussion') return
     describe(message, own, prevHolder)
