@@ -68,12 +68,15 @@ describe('claim race against the forge', () => {
         const winner = won[0]!.claim
         for (const r of rs) {
           if (r instanceof Error || r.outcome === 'won') continue
+          // Every POST of its claim answered 5xx and none found on the list: it gave up, holding nothing.
+          if (r.reason === 'unanswered' && 'errorRate' in faults) { errors++; continue }
           expect(r.reason).toBe('held')
           expect(r.winner?.id).toBe(winner.claimId)
           expect(r.winner?.node).toBe(winner.node)
         }
       }
-      // Only injected 5xx answers may exhaust a claimer's retries; latency and list lag never may.
+      // Only injected 5xx answers may exhaust a claimer's retries or leave its claim unanswered;
+      // latency and list lag never may.
       expect(errors).toBeLessThanOrEqual('errorRate' in faults ? 2 : 0)
 
       // Losers withdrew: once the list catches up, each issue holds exactly the winner's claim.
