@@ -11,6 +11,8 @@ import { git } from './git.js'
 
 const ISSUES = 100
 const COMMENTS_PER_ISSUE = 10
+/** Users who each fork the repository and open pull requests from their fork. */
+const FORKERS = Array.from({ length: 8 }, (_, i) => `f${i}`)
 
 async function timed (bench: string, ops: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<void> {
   let next = 0
@@ -25,7 +27,7 @@ async function timed (bench: string, ops: number, concurrency: number, fn: (i: n
 async function main (): Promise<void> {
   const forge = await createForge({
     seed: {
-      users: [{ login: 'alice', token: 'tok-alice' }],
+      users: [{ login: 'alice', token: 'tok-alice' }, ...FORKERS.map((u) => ({ login: u, token: `tok-${u}` }))],
       repos: [{ owner: 'alice', name: 'r', files: { 'README.md': 'r\n' } }]
     },
     rateLimit: { primaryLimit: 1e9, pointsPerMinute: 1e9, contentPerMinute: 1e9, contentPerHour: 1e9, concurrent: 1e6 }
@@ -65,6 +67,32 @@ async function main (): Promise<void> {
     })
     await timed('git clone', 10, 1, async (i) => {
       await git(['clone', '--quiet', forge.gitUrl('alice', 'r'), join(work, `c${i}`)])
+    })
+    // Pull requests from eight forks into one repository, eight at a time (a mesh publishing).
+    const branches: Array<{ user: string, branch: string }> = []
+    for (const user of FORKERS) {
+      const res = await fetch(`${forge.url}/repos/alice/r/forks`, { method: 'POST', headers: { authorization: `token tok-${user}`, accept: 'application/vnd.github+json' } })
+      await res.arrayBuffer()
+      while (!forge.state.repo(user, 'r').gitReady) await new Promise((resolve) => setTimeout(resolve, 20))
+      const fdir = join(work, `fork-${user}`)
+      await git(['clone', '--quiet', forge.gitUrl(user, 'r', `tok-${user}`), fdir])
+      for (let k = 0; k < 10; k++) {
+        await writeFile(join(fdir, `${user}-${k}.txt`), `${k}\n`)
+        await git(['add', '.'], { cwd: fdir })
+        await git(['commit', '--quiet', '-m', `${user} ${k}`], { cwd: fdir, env: id })
+        await git(['push', '--quiet', 'origin', `HEAD:refs/heads/p${k}`], { cwd: fdir })
+        branches.push({ user, branch: `p${k}` })
+      }
+    }
+    await timed('POST pull request from a fork', branches.length, FORKERS.length, async (i) => {
+      const { user, branch } = branches[(i % FORKERS.length) * 10 + Math.floor(i / FORKERS.length)]!
+      const res = await fetch(`${forge.url}/repos/alice/r/pulls`, {
+        method: 'POST',
+        headers: { authorization: `token tok-${user}`, accept: 'application/vnd.github+json', 'content-type': 'application/json' },
+        body: JSON.stringify({ title: `${user} ${branch}`, head: `${user}:${branch}`, base: 'main' })
+      })
+      await res.arrayBuffer()
+      if (res.status !== 201) throw new Error(`POST pull: ${res.status}`)
     })
     console.log(JSON.stringify({ bench: 'memory', rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20), issues: ISSUES, comments: forge.state.repo('alice', 'r').comments.size }))
   } finally {

@@ -179,4 +179,26 @@ describe('git over smart HTTP', () => {
     const up = await clone('tok-alice', 'pull-ref-push')
     await expect(git(['push', 'origin', `HEAD:refs/pull/${pr.data.number}/head`], { cwd: up })).rejects.toThrow()
   })
+
+  it('a pull request from one fork into a sibling fork: opened, and its head moves with a push', async () => {
+    // A parent reads its own forks' objects; a sibling fork does not: dave's commits are fetched
+    // into carol's fork when the pull request opens and when its head moves.
+    const carol = client(forge.url, 'tok-carol')
+    await carol.rest.repos.createFork({ owner: 'org', repo: 'tasks' })
+    await waitFor(() => forge.state.repo('carol', 'tasks').gitReady, 20_000, 'carol fork ready')
+    const dave = client(forge.url, 'tok-dave')
+    await dave.rest.repos.createFork({ owner: 'org', repo: 'tasks' })
+    await waitFor(() => forge.state.repo('dave', 'tasks').gitReady, 20_000, 'dave fork ready')
+    const dir = await clone('tok-dave', 'dave-fork', 'dave', 'tasks')
+    await git(['checkout', '--quiet', '-b', 'far'], { cwd: dir })
+    const first = await commit(dir, 'far.txt', '1\n')
+    expect((await push(dir, 'far')).ok).toBe(true)
+    const pr = await dave.rest.pulls.create({ owner: 'carol', repo: 'tasks', title: 'far', head: 'dave:far', base: 'main' })
+    const pullHead = async (): Promise<string> => (await git(['rev-parse', `refs/pull/${pr.data.number}/head`], { cwd: forge.repoPath('carol', 'tasks') })).stdout.trim()
+    expect(await pullHead()).toBe(first)
+    expect((await dave.rest.pulls.listCommits({ owner: 'carol', repo: 'tasks', pull_number: pr.data.number })).data.map((c) => c.sha)).toEqual([first])
+    const second = await commit(dir, 'far.txt', '2\n')
+    expect((await push(dir, 'far')).ok).toBe(true)
+    expect(await pullHead()).toBe(second)
+  })
 })

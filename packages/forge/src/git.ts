@@ -4,8 +4,9 @@
  * server that has to answer it) — and served over smart HTTP by `git http-backend`.
  */
 import { spawn } from 'node:child_process'
-import { mkdir, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { randomUUID } from 'node:crypto'
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { GitError } from './errors.js'
 import type { CommitInfo } from './render.js'
@@ -162,6 +163,33 @@ export async function isAncestor (path: string, ancestor: string, descendant: st
 }
 
 /**
+ * Whether `ancestor` is an ancestor of `descendant` in the repository at `path`; undefined when
+ * either commit is not there (not fetched, nor in a repository it borrows objects from).
+ */
+export async function ancestry (path: string, ancestor: string, descendant: string): Promise<boolean | undefined> {
+  const r = await git(['merge-base', '--is-ancestor', ancestor, descendant], { cwd: path, okCodes: [1, 128] })
+  return r.code === 0 ? true : r.code === 1 ? false : undefined
+}
+
+/**
+ * Lets the repository at `path` read the objects of the repository at `from` (git's alternates),
+ * as a fork network shares its objects on GitHub: a pull request from the fork, or a push to
+ * its head branch, then needs no fetch into the parent. Repositories are never deleted here,
+ * so the borrowed objects stay. Call it in `path`'s queue (it rewrites one file).
+ */
+export async function borrowObjects (path: string, from: string): Promise<void> {
+  const file = join(path, 'objects', 'info', 'alternates')
+  const line = join(resolve(from), 'objects')
+  const old = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => { if (err.code === 'ENOENT') return ''; throw err })
+  if (old.split('\n').includes(line)) return
+  await mkdir(dirname(file), { recursive: true })
+  // Written whole and renamed: a git process reading the file meanwhile sees the old list or the new.
+  const tmp = `${file}.${randomUUID()}.tmp`
+  await writeFile(tmp, `${old}${line}\n`)
+  await rename(tmp, file)
+}
+
+/**
  * Update a ref atomically: `expectOld` is the sha it must have now, or ZERO_SHA when it
  * must not exist yet. Returns false when the ref was not as expected.
  */
@@ -175,6 +203,15 @@ export async function updateRef (path: string, ref: string, sha: string, expectO
 export async function deleteRef (path: string, ref: string): Promise<boolean> {
   const r = await git(['update-ref', '-d', ref], { cwd: path, okCodes: [1, 128] })
   return r.code === 0
+}
+
+/**
+ * Fetch one commit (and what it needs) of the repository at `from` into `to`, under no ref: the
+ * caller names it next (no temporary ref to write and delete). Every forge repository allows
+ * any commit to be asked for (`uploadpack.allowAnySHA1InWant`).
+ */
+export async function fetchCommit (to: string, from: string, sha: string): Promise<void> {
+  await git(['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', from, sha], { cwd: to })
 }
 
 /** Fetch `ref` of the repository at `from` into `to` as `dest`. */

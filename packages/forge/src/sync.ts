@@ -4,7 +4,7 @@
  * seeding issues and copying a fork's objects in the background.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { cloneBare, fetchInto, initRepo, readCommit, readHeads, updateRef, ZERO_SHA } from './git.js'
+import { borrowObjects, cloneBare, fetchInto, initRepo, readCommit, readHeads, updateRef, ZERO_SHA } from './git.js'
 import type { Json } from './render.js'
 import type { ForgeCore } from './routes/common.js'
 import type { IssueRecord, RepoRecord, UserRecord } from './state.js'
@@ -61,8 +61,11 @@ export function repoSync (f: ForgeCore): RepoSync {
         // Not through the base repository's queue: the caller may hold it already (a pull
         // request within one repository), and only this path writes refs/pull/N/head after
         // creation; updates of one head branch are serialised by the head repository's queue.
-        if (base !== repo) await fetchInto(path(base), path(repo), `refs/heads/${change.ref}`, `refs/pull/${issue.number}/head`)
-        else await updateRef(path(base), `refs/pull/${issue.number}/head`, after)
+        // A fork's parent borrows its objects (see startFork): the ref is written at once; from
+        // further away in the network, the commit is fetched first.
+        if (!(await updateRef(path(base), `refs/pull/${issue.number}/head`, after)) && base !== repo) {
+          await fetchInto(path(base), path(repo), `refs/heads/${change.ref}`, `refs/pull/${issue.number}/head`)
+        }
         state.setPullHead(base, issue.number, after)
         webhooks.emit(base.key, 'pull_request', () => ({
           action: 'synchronize', number: issue.number, before, after, pull_request: f.render.pull(base, issue, true),
@@ -104,7 +107,10 @@ export function repoSync (f: ForgeCore): RepoSync {
   function startFork (parent: RepoRecord, fork: RepoRecord): void {
     const readyAt = now() + forkDelayMs
     void track((async () => {
-      await gitQueue.run(parent.key, async () => { await cloneBare(path(parent), path(fork)) })
+      await gitQueue.run(parent.key, async () => {
+        await cloneBare(path(parent), path(fork))
+        await borrowObjects(path(parent), path(fork))
+      })
       const wait = readyAt - now()
       if (wait > 0) await sleep(wait)
       fork.gitReady = true

@@ -1,9 +1,8 @@
 /** Routes: pull requests. */
-import { randomUUID } from 'node:crypto'
 import { validationFailed } from '../errors.js'
 import type { ApiError } from '../errors.js'
 import type { RepoRecord } from '../state.js'
-import { commitsBetween, deleteRef, diffFiles, fetchInto, isAncestor, readCommit, updateRef } from '../git.js'
+import { ancestry, commitsBetween, diffFiles, fetchCommit, isAncestor, readCommit, updateRef } from '../git.js'
 import type { Router } from '../router.js'
 import type { Ctx, ForgeServices, Handler } from './common.js'
 import { editChanges, oneOf, routeHelpers } from './common.js'
@@ -72,35 +71,44 @@ export function pullRoutes (router: Router<Handler>, f: ForgeServices): void {
     const [headOwner, headRef] = b.head.includes(':') ? b.head.split(':', 2) as [string, string] : [repo.owner, b.head]
     const headRepo = headOwner.toLowerCase() === repo.owner.toLowerCase() ? repo : state.networkRepoOf(repo, headOwner)
     const invalid = (field: string): ApiError => validationFailed({ resource: 'PullRequest', field, code: 'invalid' })
-    if (headRepo == null || !headRepo.gitReady) throw invalid('head')
-    const headSha = headRepo.branches.get(headRef)
-    if (headSha == null) throw invalid('head')
-    const baseSha = repo.branches.get(baseRef)
-    if (baseSha == null) throw invalid('base')
+    if (headRepo == null || !headRepo.gitReady || headRepo.branches.get(headRef) == null) throw invalid('head')
+    if (repo.branches.get(baseRef) == null) throw invalid('base')
     state.checkPull(repo, { headRepo, headRef, baseRef })
-    const tmp = `refs/forge-tmp/${randomUUID()}`
-    const issue = await gitQueue.run(repo.key, async () => {
-      try {
-        if (headRepo !== repo) await fetchInto(path(repo), path(headRepo), `refs/heads/${headRef}`, tmp)
-        if (await isAncestor(path(repo), headSha, baseSha)) {
-          throw validationFailed({ resource: 'PullRequest', code: 'custom', message: `No commits between ${baseRef} and ${b.head as string}` })
-        }
-        let title = typeof b.title === 'string' ? b.title : ''
-        let body = typeof b.body === 'string' ? b.body : null
-        if (b.issue != null) {
-          const from = state.issue(repo, Number(b.issue))
-          title = from.title
-          body = from.body
-        }
-        const pr = state.createPull(repo, login, {
-          title, body, headRepo, headRef, headSha, baseRef, baseSha,
-          draft: b.draft === true, maintainerCanModify: b.maintainer_can_modify !== false
-        })
-        await updateRef(path(repo), `refs/pull/${pr.number}/head`, headSha)
-        return pr
-      } finally {
-        if (headRepo !== repo) await deleteRef(path(repo), tmp)
+    // In the head repository's queue, not the base's: a push to the head branch (which moves the
+    // open pull requests' refs) waits for the new ref, and pull requests from different forks
+    // into one repository are opened side by side (through the base's queue, every pull request
+    // of a busy repository waited for each other's git processes, seconds apart under load).
+    const issue = await gitQueue.run(headRepo.key, async () => {
+      const headSha = headRepo.branches.get(headRef)
+      if (headSha == null) throw invalid('head')
+      const baseSha = repo.branches.get(baseRef)
+      if (baseSha == null) throw invalid('base')
+      // A fork's parent reads the fork's commits (it borrows its objects); from further away in
+      // the network, the head commit is fetched first, under no ref: refs/pull/N/head names it.
+      let merged = await ancestry(path(repo), headSha, baseSha)
+      if (merged === undefined && headRepo !== repo) {
+        await fetchCommit(path(repo), path(headRepo), headSha)
+        merged = await isAncestor(path(repo), headSha, baseSha)
       }
+      if (merged === undefined) throw invalid('head')
+      if (merged) {
+        throw validationFailed({ resource: 'PullRequest', code: 'custom', message: `No commits between ${baseRef} and ${b.head as string}` })
+      }
+      let title = typeof b.title === 'string' ? b.title : ''
+      let body = typeof b.body === 'string' ? b.body : null
+      if (b.issue != null) {
+        const from = state.issue(repo, Number(b.issue))
+        title = from.title
+        body = from.body
+      }
+      // Checked again: another pull request for this head and base may have opened meanwhile.
+      state.checkPull(repo, { headRepo, headRef, baseRef })
+      const pr = state.createPull(repo, login, {
+        title, body, headRepo, headRef, headSha, baseRef, baseSha,
+        draft: b.draft === true, maintainerCanModify: b.maintainer_can_modify !== false
+      })
+      await updateRef(path(repo), `refs/pull/${pr.number}/head`, headSha)
+      return pr
     })
     const body = f.render.pull(repo, issue, true, login)
     emit(repo, 'pull_request', () => ({ action: 'opened', number: issue.number, pull_request: body }), ctx)
