@@ -286,9 +286,12 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     logger.warn({ event: 'log:equivocation', author: event.detail.author, seq: event.detail.seq }, 'an author signed two entries at one position; its messages are ignored')
   })
   let githubLogin: string | undefined
+  // A status write refused once (a peer with read access) is not tried on the next task.
+  const statusRefused = new Set<string>()
   const newClaimer = (): Claimer => createClaimer({
     client,
     node: nodeId,
+    statusRefused,
     // The claim markers that count: those of the mesh's peers (their signed capabilities name
     // their GitHub login) and the configured ones.
     trustedClaimants: () => [

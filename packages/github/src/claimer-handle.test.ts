@@ -47,6 +47,23 @@ describe('a claim handle', () => {
     return cs.data.map((c) => parseClaimMarker(c.body)?.state)
   }
 
+  it('a status write refused once (read access) is not tried again by claimers that share statusRefused', async () => {
+    fx = await startForge({
+      users: ['alice', 'bob'],
+      repos: [{ owner: 'alice', name: 'tasks', files: { 'README.md': '# tasks\n' }, labels: ['bzzz'], issues: issues(3, 'alice') }]
+    })
+    const labelWrites: string[] = []
+    fx.forge.events.on('request', (r) => { if (r.method === 'POST' && r.path.endsWith('/labels')) labelWrites.push(`${r.path} ${r.status}`) })
+    const client = await fx.client('bob')
+    const statusRefused = new Set<string>()
+    for (const n of [1, 2, 3]) {
+      const claim = won(await createClaimer({ client, node: 'n1', settleMs: 50, leaseMs: 60_000, statusRefused }).claim('alice/tasks', n))
+      await claim.complete('done', `https://example.test/pr/${n}`)
+    }
+    expect(labelWrites).toEqual(['/repos/alice/tasks/issues/1/labels 403'])
+    expect([...statusRefused]).toEqual(['alice/tasks'])
+  }, 30_000)
+
   it('says when a renewal landed, and the lease then ends later', async () => {
     fx = await start()
     const claim = won(await createClaimer({ client: await fx.client('alice'), node: 'n1', settleMs: 50, leaseMs: 60_000, renewEveryMs: 300, setStatus: false }).claim('alice/tasks', 1))

@@ -58,6 +58,12 @@ export interface ClaimerInit {
   labels?: Partial<StatusLabels>
   /** Set the assignee and the final label as status (best effort; peers with read access cannot). Default true. */
   setStatus?: boolean
+  /**
+   * Repositories (`owner/repo`) where a status write was refused (401/403): not tried again.
+   * Pass one set to every claimer of a process, so that a peer with read access stops paying a
+   * refused request per task. Default: this claimer's own.
+   */
+  statusRefused?: Set<string>
   /** Pages of comments read at most before failing closed. Default 30. */
   maxPages?: number
   /**
@@ -208,7 +214,7 @@ export function createClaimer (init: ClaimerInit): Claimer {
     }
   }
   // Repositories where status writes were refused (read-only peers): not tried again.
-  const noStatus = new Set<string>()
+  const noStatus = init.statusRefused ?? new Set<string>()
   const statusWrite = async (repo: string, what: () => Promise<unknown>): Promise<void> => {
     if (!setStatus || noStatus.has(repo)) return
     await bestEffort(async () => {
