@@ -523,6 +523,20 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     publish,
     emit,
     wipFor: (key) => wips.get(key),
+    earlierHolders: (key) => {
+      const t = now()
+      const holders = new Set((ledger.task(key, t)?.attempts ?? []).flatMap((a) => (a.holder !== undefined ? [a.holder] : [])))
+      if (holders.size === 0) return undefined
+      const logins = new Map(ledger.peers(t).map((p) => [p.nodeId, p.capabilities?.github_login]))
+      if (githubLogin !== undefined) logins.set(nodeId, githubLogin)
+      const out: string[] = []
+      for (const h of holders) {
+        const login = logins.get(h)
+        if (login === undefined) return undefined
+        out.push(login)
+      }
+      return out
+    },
     askForHelp: async (req) => await help.ask(req)
   }
 

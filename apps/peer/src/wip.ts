@@ -33,13 +33,18 @@ export function isTaskBranch (branch: string, issue: number): boolean {
 
 /**
  * Looks through the upstream's forks for a branch of the issue. Returns the first fork that
- * has one (other forks before `ownFork`, whose branch the clone already has).
+ * has one (other forks before `ownFork`, whose branch the clone already has). With `owners`
+ * (the logins of the task's earlier holders), only their forks are read: one request for the
+ * list and one per earlier holder, where reading every fork of a fleet's repository costs a
+ * request per peer.
  */
-export async function findWipOnForks (client: GitHubClient, repo: string, issue: number, options: { ownFork?: string, scope?: string, signal?: AbortSignal } = {}): Promise<WipSource | undefined> {
+export async function findWipOnForks (client: GitHubClient, repo: string, issue: number, options: { ownFork?: string, owners?: readonly string[], scope?: string, signal?: AbortSignal } = {}): Promise<WipSource | undefined> {
   const [owner, name] = repo.split('/') as [string, string]
   const res = await client.request('GET /repos/{owner}/{repo}/forks', { owner, repo: name, per_page: 100 }, { scope: options.scope, signal: options.signal })
-  const forks = (res.data as ForkData[]).slice().sort((a, b) =>
-    Number(a.full_name === options.ownFork) - Number(b.full_name === options.ownFork))
+  const owners = options.owners === undefined ? undefined : new Set(options.owners.map((o) => o.toLowerCase()))
+  const forks = (res.data as ForkData[])
+    .filter((f) => owners === undefined || owners.has((f.owner?.login ?? f.full_name.split('/')[0]!).toLowerCase()))
+    .sort((a, b) => Number(a.full_name === options.ownFork) - Number(b.full_name === options.ownFork))
   for (const fork of forks) {
     const [fo, fr] = fork.full_name.split('/') as [string, string]
     try {

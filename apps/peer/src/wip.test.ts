@@ -1,0 +1,43 @@
+// Finding earlier work on the upstream's forks (the fallback when no WIP note was heard),
+// against the forge: with the earlier holders' logins, only their forks are read.
+import { afterEach, describe, expect, it } from 'vitest'
+import type { Forge } from '@bzzz/forge'
+import { createGitHubClient } from '@bzzz/github'
+import { branchFor, findWipOnForks } from './wip.js'
+import { testForge, waitFor } from './test-utils.js'
+
+let forge: Forge | undefined
+afterEach(async () => { await forge?.close(); forge = undefined })
+
+describe('findWipOnForks', () => {
+  it('finds the branch on an earlier holder\'s fork; given the holders, reads only their forks', async () => {
+    const names = ['a', 'b', 'c', 'd']
+    forge = await testForge(names, [{ title: 'x', body: 'x', author: 'maintainer', labels: ['bzzz'] }])
+    const f = forge
+    for (const n of names) {
+      const res = await fetch(`${f.url}/repos/acme/tasks/forks`, { method: 'POST', headers: { authorization: `token tok-${n}` } })
+      expect(res.status).toBe(202)
+    }
+    await waitFor('forks ready', () => names.every((n) => f.state.repo(`bzzz-${n}`, 'tasks').gitReady), 20_000)
+    const sha = f.state.repo('bzzz-c', 'tasks').branches.get('main')!
+    const made = await fetch(`${f.url}/repos/bzzz-c/tasks/git/refs`, {
+      method: 'POST', headers: { authorization: 'token tok-c', 'content-type': 'application/json' }, body: JSON.stringify({ ref: `refs/heads/${branchFor(1)}`, sha })
+    })
+    expect(made.status).toBe(201)
+    const branchReads: string[] = []
+    f.events.on('request', (r) => { if (r.path.endsWith('/branches')) branchReads.push(r.path.split('/')[2]!) })
+    const client = await createGitHubClient({ token: 'tok-a', baseUrl: f.url, gitBaseUrl: f.url })
+    const wip = { fork: 'bzzz-c/tasks', branch: branchFor(1), cloneUrl: `${f.url}/bzzz-c/tasks.git` }
+
+    expect(await findWipOnForks(client, 'acme/tasks', 1, { ownFork: 'bzzz-a/tasks', owners: ['bzzz-c'] })).toEqual(wip)
+    expect(branchReads).toEqual(['bzzz-c'])
+    branchReads.length = 0
+    expect(await findWipOnForks(client, 'acme/tasks', 1, { ownFork: 'bzzz-a/tasks', owners: ['BZZZ-D', 'bzzz-b'] })).toBeUndefined()
+    expect(branchReads.sort()).toEqual(['bzzz-b', 'bzzz-d'])
+    branchReads.length = 0
+    // Holders not known: every fork, the own one last.
+    expect(await findWipOnForks(client, 'acme/tasks', 2, { ownFork: 'bzzz-a/tasks' })).toBeUndefined()
+    expect(branchReads).toHaveLength(4)
+    expect(branchReads.at(-1)).toBe('bzzz-a')
+  }, 60_000)
+})
