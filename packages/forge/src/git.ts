@@ -117,9 +117,14 @@ export async function initRepo (path: string, init: { defaultBranch: string, fil
   await writeFile(index, '').catch(() => {})
 }
 
-/** Copy a repository's branches and tags into a new bare repository (a fork). */
+/**
+ * Copy a repository's branches and tags into a new bare repository (a fork). Through git's
+ * transport, not a copy of the object files: a parent borrows its forks' objects (alternates),
+ * and a file copy would hand each new fork the list of every earlier one (each push to it
+ * would then run git once per earlier fork, to advertise their refs).
+ */
 export async function cloneBare (from: string, to: string, denyForcePush = false): Promise<void> {
-  await git(['clone', '--bare', '--quiet', '--no-hardlinks', from, to])
+  await git(['clone', '--bare', '--quiet', '--no-local', from, to])
   await configure(to, denyForcePush)
 }
 
