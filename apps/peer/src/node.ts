@@ -26,7 +26,7 @@ import { createHelpDesk, type HelpDesk } from './help.js'
 import { INITIAL_LIFECYCLE, canClaim, lifecycleStep, type LifecycleAction, type LifecycleEvent, type LifecyclePhase, type LifecycleState } from './lifecycle.js'
 import { announcementFor } from './issue.js'
 import { expandRepos } from './repos.js'
-import { parseWipNote } from './wip.js'
+import { earlierHolderLogins, parseWipNote } from './wip.js'
 import { createCatchUp, type CatchUp } from './catch-up.js'
 import { createClaimLoop, mayMakeClaimable, type ClaimLoop } from './claim-loop.js'
 import { parseTaskKey, runWork, type WorkEnd, type WorkerContext } from './worker.js'
@@ -523,19 +523,9 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     publish,
     emit,
     wipFor: (key) => wips.get(key),
-    earlierHolders: (key) => {
+    earlierHolders: (key, attempt) => {
       const t = now()
-      const holders = new Set((ledger.task(key, t)?.attempts ?? []).flatMap((a) => (a.holder !== undefined ? [a.holder] : [])))
-      if (holders.size === 0) return undefined
-      const logins = new Map(ledger.peers(t).map((p) => [p.nodeId, p.capabilities?.github_login]))
-      if (githubLogin !== undefined) logins.set(nodeId, githubLogin)
-      const out: string[] = []
-      for (const h of holders) {
-        const login = logins.get(h)
-        if (login === undefined) return undefined
-        out.push(login)
-      }
-      return out
+      return earlierHolderLogins(ledger.task(key, t)?.attempts ?? [], attempt, (node) => (node === nodeId ? githubLogin : ledger.peer(node, t)?.capabilities?.github_login))
     },
     askForHelp: async (req) => await help.ask(req)
   }

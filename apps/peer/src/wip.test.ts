@@ -3,11 +3,24 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Forge } from '@bzzz/forge'
 import { createGitHubClient } from '@bzzz/github'
-import { branchFor, findWipOnForks } from './wip.js'
+import { branchFor, earlierHolderLogins, findWipOnForks } from './wip.js'
 import { testForge, waitFor } from './test-utils.js'
 
 let forge: Forge | undefined
 afterEach(async () => { await forge?.close(); forge = undefined })
+
+describe('earlierHolderLogins', () => {
+  const loginOf = (node: string): string | undefined => ({ n1: 'bzzz-a', n2: 'bzzz-b' } as Record<string, string>)[node]
+  it('names the holder of every earlier attempt, or nothing when one is not known', () => {
+    const attempts = [{ attempt: 1, holder: 'n1' }, { attempt: 2, holder: 'n2' }, { attempt: 3, holder: 'n1' }]
+    expect(earlierHolderLogins(attempts, 1, loginOf)).toEqual([])
+    expect(earlierHolderLogins(attempts, 3, loginOf)).toEqual(['bzzz-a', 'bzzz-b'])
+    // An attempt the ledger never heard of, or a holder whose login is unknown: every fork.
+    expect(earlierHolderLogins(attempts.slice(1), 3, loginOf)).toBeUndefined()
+    expect(earlierHolderLogins([{ attempt: 1, holder: 'n9' }], 2, loginOf)).toBeUndefined()
+    expect(earlierHolderLogins([{ attempt: 1, holder: undefined }], 2, loginOf)).toBeUndefined()
+  })
+})
 
 describe('findWipOnForks', () => {
   it('finds the branch on an earlier holder\'s fork; given the holders, reads only their forks', async () => {

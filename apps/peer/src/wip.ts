@@ -18,6 +18,22 @@ export function parseWipNote (body: string): WipSource | undefined {
   return { fork: m[1]!, branch: m[2]!, cloneUrl: m[3]! }
 }
 
+/**
+ * The GitHub logins of the holders of attempts 1 to `attempt - 1`, for `findWipOnForks`'s
+ * `owners`; undefined when one of them is not known (a node that missed an attempt's claim, or
+ * a peer's capabilities): every fork is then read.
+ */
+export function earlierHolderLogins (attempts: ReadonlyArray<{ attempt: number, holder: string | undefined }>, attempt: number, loginOf: (node: string) => string | undefined): string[] | undefined {
+  const logins: string[] = []
+  for (let a = 1; a < attempt; a++) {
+    const holder = attempts.find((r) => r.attempt === a)?.holder
+    const login = holder === undefined ? undefined : loginOf(holder)
+    if (login === undefined) return undefined
+    logins.push(login)
+  }
+  return logins
+}
+
 /** The branch name a node uses for an issue. */
 export function branchFor (issue: number): string {
   return `bzzz/issue-${issue}`

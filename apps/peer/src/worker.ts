@@ -29,8 +29,8 @@ export interface WorkerContext {
   emit: <K extends keyof NodeEvents>(event: K, ...args: NodeEvents[K]) => void
   /** The latest WIP a peer announced for the task, if any. */
   wipFor: (key: string) => WipSource | undefined
-  /** The GitHub logins of the task's earlier holders; undefined when one is not known (every fork is then read). */
-  earlierHolders?: (key: string) => string[] | undefined
+  /** The GitHub logins of the holders of attempts 1 to `attempt - 1`; undefined when one is not known (every fork is then read). */
+  earlierHolders?: (key: string, attempt: number) => string[] | undefined
   /** Asks the mesh for help; resolves to the accepted helper, or undefined when nobody could. */
   askForHelp: (work: { key: string, repo: string, issue: number, capability: string, reason: string, claim: ClaimHandle, signal: AbortSignal }) => Promise<string | undefined>
 }
@@ -122,7 +122,7 @@ export async function runWork (ctx: WorkerContext, req: WorkRequest): Promise<Wo
     const branch = branchFor(issue)
     let wip = ctx.wipFor(key)
     if (wip === undefined && claim.attempt > 1) {
-      const owners = ctx.earlierHolders?.(key)
+      const owners = ctx.earlierHolders?.(key, claim.attempt)
       wip = await findWipOnForks(ctx.client, repo, issue, { ownFork: fork.fullName, ...(owners !== undefined ? { owners } : {}), scope: claim.scope, signal })
     }
     await ctx.publish('task_claim', claimMessage('running'))
