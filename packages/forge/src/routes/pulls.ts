@@ -101,8 +101,7 @@ export function pullRoutes (router: Router<Handler>, f: ForgeServices): void {
         title = from.title
         body = from.body
       }
-      // Checked again: another pull request for this head and base may have opened meanwhile.
-      state.checkPull(repo, { headRepo, headRef, baseRef })
+      // createPull checks again for a pull request of this head and base opened meanwhile.
       const pr = state.createPull(repo, login, {
         title, body, headRepo, headRef, headSha, baseRef, baseSha,
         draft: b.draft === true, maintainerCanModify: b.maintainer_can_modify !== false
