@@ -38,7 +38,7 @@ export interface ForkInit {
   /** Each peer's token: each forks as itself. */
   tokens: readonly string[]
   /** Whether every fork is ready (its git objects copied). */
-  ready: () => boolean
+  ready: () => boolean | Promise<boolean>
   signal: AbortSignal
 }
 
@@ -57,5 +57,5 @@ export async function forkAhead (init: ForkInit): Promise<void> {
     await res.arrayBuffer()
     if (!res.ok) throw new Error(`forking ${init.repo} ahead failed: HTTP ${res.status}`)
   }
-  while (!init.ready()) await sleep(100, undefined, { signal: init.signal })
+  while (!(await init.ready())) await sleep(100, undefined, { signal: init.signal })
 }

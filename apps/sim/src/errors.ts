@@ -1,5 +1,5 @@
 /** Base class of every error the simulation raises; `code` names the failure. */
-export type SimErrorCode = 'ERR_SIM_SCENARIO' | 'ERR_SIM_NODE' | 'ERR_SIM_ARGUMENT' | 'ERR_SIM_NETNS'
+export type SimErrorCode = 'ERR_SIM_SCENARIO' | 'ERR_SIM_NODE' | 'ERR_SIM_ARGUMENT' | 'ERR_SIM_NETNS' | 'ERR_SIM_FORGE'
 
 export class SimError extends Error {
   readonly code: SimErrorCode
@@ -53,5 +53,13 @@ export class NetnsError extends SimError {
   constructor (message: string, options?: ErrorOptions) {
     super('ERR_SIM_NETNS', message, options)
     this.name = 'NetnsError'
+  }
+}
+
+/** The forge's process could not start, or stopped answering (it exited). */
+export class ForgeProcessError extends SimError {
+  constructor (message: string, options?: ErrorOptions) {
+    super('ERR_SIM_FORGE', `forge: ${message}`, options)
+    this.name = 'ForgeProcessError'
   }
 }

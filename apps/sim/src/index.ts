@@ -17,4 +17,5 @@ export { createScriptedAgent, drawFate, type AgentFate, type ScriptedAgentInit }
 export { startCliAgents, isSimCli, SIM_CLIS, CLI_SCRIPT, type CliAgents, type SimCli } from './agent-cli.js'
 export type { NodeFactory, NodeSpec, SimNode, NodeEvent, SimNetwork, SimTransport } from './node.js'
 export type { SimEvent, SimEventKind, ForgeFacts, LogCheck } from './events.js'
-export { SimError, ScenarioError, ArgumentError, NodeError, NetnsError, type SimErrorCode, type ScenarioIssue } from './errors.js'
+export { SimError, ScenarioError, ArgumentError, NodeError, NetnsError, ForgeProcessError, type SimErrorCode, type ScenarioIssue } from './errors.js'
+export { startForgeProcess, type SimForge, type ForgeProcessInit, type ForgeOps } from './forge-process.js'

@@ -8,8 +8,6 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { createForge, type Forge } from '@bzzz/forge'
-import { parseClaimMarker } from '@bzzz/github'
 import { warmUpOf } from '@bzzz/peer'
 import type { AgentAdapter } from '@bzzz/executor'
 import { createScriptedAgent } from './agent.js'
@@ -24,7 +22,8 @@ import type { Scenario } from './scenario.js'
 import { kills, schedule, standing } from './schedule.js'
 import { createSecretScan } from './secrets.js'
 import { forkAhead, labelAtRate } from './arrival.js'
-import { claimsPosted, forgeSeed, ineligibleIssues, LABEL, OWNER, peerLogin, peerName, peerToken, publications, REPO, REPO_NAME, taskKey } from './world.js'
+import { startForgeProcess, type SimForge } from './forge-process.js'
+import { forgeSeed, ineligibleIssues, peerLogin, peerName, peerToken, REPO, taskKey } from './world.js'
 
 export interface RunInit {
   scenario: Scenario
@@ -56,9 +55,6 @@ export interface RunResult {
 const START_TIMEOUT_MS = 120_000
 /** Up to this many peers, each replicates every log before the logs are verified at the end. */
 const REPLICATE_AT_END_MAX_PEERS = 20
-
-/** Counted the way @bzzz/github counts: every answered request but 304s and `GET /rate_limit`. */
-const counted = (path: string, status: number): boolean => status !== 304 && !path.startsWith('/rate_limit')
 
 export async function runScenario (init: RunInit): Promise<RunResult> {
   const { scenario } = init
@@ -92,19 +88,16 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
 
   const { listLagMs, skew } = standing(scenario.faults)
   const network = init.network?.(scenario.peers)
-  const forge: Forge = await createForge({
-    port: 0,
+  // The forge runs in a process of its own, as GitHub is a service apart (forge-process.ts).
+  const forge: SimForge = await startForgeProcess({
     ...(network !== undefined ? { host: network.forgeHost } : {}),
     seed: forgeSeed(scenario.peers, scenario.issues, salt, { labelled: scenario.issueRate === undefined }),
-    random: { seed: scenario.seed },
-    ...(scenario.forge.secondaryRetryAfterS !== undefined ? { rateLimit: { secondaryRetryAfterS: scenario.forge.secondaryRetryAfterS } } : {}),
-    ...(listLagMs !== undefined ? { faults: { listLagMs } } : {})
+    randomSeed: scenario.seed,
+    ...(scenario.forge.secondaryRetryAfterS !== undefined ? { secondaryRetryAfterS: scenario.forge.secondaryRetryAfterS } : {}),
+    ...(listLagMs !== undefined ? { listLagMs } : {}),
+    signal
   }).catch((err: unknown) => { network?.close(); throw err })
   const logins = new Set(Array.from({ length: scenario.peers }, (_, i) => peerLogin(i)))
-  let idleCount: { from: number, n: number } | undefined
-  forge.events.on('request', (r) => {
-    if (idleCount !== undefined && r.login !== null && logins.has(r.login) && counted(r.path, r.status)) idleCount.n++
-  })
   if (listLagMs !== undefined) record({ t: now(), kind: 'fault_start', fault: 'list-lag', detail: `lists ${listLagMs} ms behind` })
 
   const dataRoot = await mkdtemp(join(tmpdir(), 'bzzz-sim-'))
@@ -134,7 +127,7 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
         url: forge.url,
         repo: REPO,
         tokens: Array.from({ length: scenario.peers }, (_, i) => peerToken(i, salt)),
-        ready: () => Array.from({ length: scenario.peers }, (_, i) => forge.state.repo(peerLogin(i), REPO_NAME)).every((r) => r.gitReady),
+        ready: async () => await forge.forksReady([...logins]),
         signal
       })
       : undefined
@@ -218,8 +211,11 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
           note(`${action.phase === 'start' ? 'fault' : 'healed'}: ${action.detail}`)
         }
         switch (action.kind) {
-          case 'forge-faults': forge.setFaults(action.faults); mark(); break
-          case 'rate-limit-burst': if (action.phase === 'start') forge.burstRateLimit(action.limit, action.durationMs); mark(); break
+          case 'forge-faults': forge.setFaults(action.faults).catch((err: Error) => { note(err.message) }); mark(); break
+          case 'rate-limit-burst':
+            if (action.phase === 'start') forge.burstRateLimit({ kind: action.limit, durationMs: action.durationMs }).catch((err: Error) => { note(err.message) })
+            mark()
+            break
           case 'partition': {
             mark()
             const [a, b] = action.groups
@@ -253,7 +249,7 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
       note(`labelling ${scenario.issues} issues, ${scenario.issueRate} a second, in ${((startAt - now()) / 1000).toFixed(1)} s (warm-up)`)
       labelAtRate({
         startAt,
-        label: (issue) => { forge.state.addLabels(forge.state.repo(OWNER, REPO_NAME), 'maintainer', issue, [LABEL]) },
+        label: async (issue) => { await forge.label(issue) },
         issues: tasks.map((_, i) => i + 1), perSecond: scenario.issueRate, now, signal: AbortSignal.any([signal, arrival.signal])
       }).then(() => { note(`all ${scenario.issues} issues labelled`) }, (err: Error) => { if (!signal.aborted && !arrival.signal.aborted) note(`labelling stopped: ${err.message}`) })
     }
@@ -261,14 +257,11 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
     // --- until every task is published --------------------------------------------------------
     // The duration counts from the moment every peer is up (starting daemons can take a while).
     const deadline = t0 + scenario.durationMs
-    const pubs = (): ForgeFacts['publications'] => {
-      const repo = forge.state.repo('sim-org', 'tasks')
-      return publications(scenario.issues, [...repo.issues.values()], [...repo.comments.values()])
-    }
-    const allPublished = (): boolean => Object.values(pubs()).every((p) => p.pulls + p.issues + p.reports > 0)
+    const pubs = async (): Promise<ForgeFacts['publications']> => await forge.publications(scenario.issues)
+    const allPublished = async (): Promise<boolean> => Object.values(await pubs()).every((p) => p.pulls + p.issues + p.reports > 0)
     while (now() < deadline && !signal.aborted) {
       init.view?.update(summarise(progress, scenario.issues), now())
-      if (allPublished()) break
+      if (await allPublished()) break
       await sleep(250, undefined, { signal }).catch(() => {})
     }
     init.view?.update(summarise(progress, scenario.issues), now())
@@ -278,11 +271,11 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
     // The idle mesh: requests per repository per hour while nothing is left to do.
     const idleMs = init.idleWindowMs ?? 3000
     let idlePerRepoPerHour: number | undefined
-    if (!signal.aborted && idleMs > 0 && allPublished()) {
-      idleCount = { from: now(), n: 0 }
+    if (!signal.aborted && idleMs > 0 && await allPublished()) {
+      await forge.countFrom([...logins])
+      const from = now()
       await sleep(idleMs)
-      idlePerRepoPerHour = (idleCount.n / ((now() - idleCount.from) / 3_600_000))
-      idleCount = undefined
+      idlePerRepoPerHour = (await forge.countStop()) / ((now() - from) / 3_600_000)
     }
 
     // --- logs, forge, report -------------------------------------------------------------------
@@ -307,22 +300,17 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
       for (const [scope, v] of Object.entries(c.scopes)) if (scope.startsWith('task:')) perTaskScope[scope] = (perTaskScope[scope] ?? 0) + v
     }
     // When each claim comment was posted: the forge's records say, for every peer alike.
-    if (!events.some((e) => e.kind === 'claim_posted')) {
-      const comments = [...forge.state.repo('sim-org', 'tasks').comments.values()]
-      events.push(...claimsPosted(comments, epoch, (body) => parseClaimMarker(body) !== undefined))
-    }
-    const repoRec = forge.state.repo('sim-org', 'tasks')
-    const ineligible = ineligibleIssues(scenario.issues).map((issue) => {
-      const onIt = [...repoRec.comments.values()].filter((c) => c.issueNumber === issue && c.author.startsWith('bzzz-')).length
-      const about = [...repoRec.issues.values()].filter((i) => i.pull !== null && (i.body ?? '').includes(`"task":"#${issue}"`)).length
-      return { issue, touched: onIt + about }
-    })
+    if (!events.some((e) => e.kind === 'claim_posted')) events.push(...await forge.claimsPosted(epoch))
+    const ineligible = await forge.ineligible(ineligibleIssues(scenario.issues))
+    const publications = await pubs()
+    // Both processes: the peers' and the forge's.
+    const peakRssMb = Math.max(peakRss, process.memoryUsage.rss()) / 1024 / 1024 + await forge.peakRssMb()
     const build = (): Report => buildReport({
       scenario,
       events,
-      facts: { tasks, publications: pubs(), ineligible, requests: { total, perTaskScope, idlePerRepoPerHour } },
+      facts: { tasks, publications, ineligible, requests: { total, perTaskScope, idlePerRepoPerHour } },
       logs,
-      peakRssMb: Math.max(peakRss, process.memoryUsage.rss()) / 1024 / 1024,
+      peakRssMb,
       wallMs: finished,
       secretsFound: scan.found()
     })

@@ -109,3 +109,10 @@ export function claimsPosted (comments: readonly ClaimCommentLike[], epochMs: nu
   }
   return out.sort((a, b) => a.t - b.t)
 }
+
+/** What touched an ineligible issue: claim comments by a peer on it, pull requests naming it as their task. */
+export function ineligibleTouched (issue: number, issues: readonly IssueLike[], comments: ReadonlyArray<CommentLike & { author: string }>): number {
+  const onIt = comments.filter((c) => c.issueNumber === issue && c.author.startsWith('bzzz-')).length
+  const about = issues.filter((i) => i.pull != null && (i.body ?? '').includes(`"task":"#${issue}"`)).length
+  return onIt + about
+}
