@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { createClaimLoop, mayMakeClaimable, type ClaimLoop } from './claim-loop.js'
 
 // When the loop plans: each plan reads the free slots first, so the reads count the plans.
-function loop (minGapMs: number, idleEveryMs = 60_000): { claims: ClaimLoop, plans: () => number } {
+function loop (minGapMs: number, idleEveryMs = 60_000, burst = 1): { claims: ClaimLoop, plans: () => number } {
   let plans = 0
   const claims = createClaimLoop({
     nodeId: 'self',
@@ -13,6 +13,7 @@ function loop (minGapMs: number, idleEveryMs = 60_000): { claims: ClaimLoop, pla
     standbyStepMs: 1000,
     minGapMs,
     idleEveryMs,
+    burst,
     freeSlots: () => { plans++; return 1 },
     skipped: () => false,
     delegatedTo: () => undefined,
@@ -74,6 +75,37 @@ describe('the claim loop', () => {
     claims.poke() // within the gap now: waits for its end
     await turn(80)
     expect(plans()).toBe(2)
+    claims.stop()
+  })
+
+  it('plans up to `burst` pokes within a gap at once (the announcements of one poll), then waits for the window to move on', async () => {
+    const { claims, plans } = loop(80, 60_000, 3)
+    for (let i = 1; i <= 3; i++) {
+      claims.poke()
+      await Promise.resolve()
+      expect(plans()).toBe(i)
+    }
+    claims.poke()
+    claims.poke()
+    await turn(10)
+    expect(plans()).toBe(3)
+    await turn(100)
+    expect(plans()).toBe(4) // both pokes in one plan
+    claims.stop()
+  })
+
+  it("a tick's idle plan does not hold back a poke: a task announced just after it is planned at once", async () => {
+    const { claims, plans } = loop(80, 0)
+    claims.tick()
+    expect(plans()).toBe(1)
+    claims.poke()
+    await Promise.resolve()
+    expect(plans()).toBe(2) // not after the rest of the gap
+    claims.poke() // within the gap of the poke's plan: waits for its end
+    await Promise.resolve()
+    expect(plans()).toBe(2)
+    await turn(120)
+    expect(plans()).toBe(3)
     claims.stop()
   })
 

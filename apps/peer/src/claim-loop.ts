@@ -1,7 +1,11 @@
 // The node's claim loop: reads the ledger, asks the pure scheduler (scheduler.ts) which tasks to
 // claim now, and starts them. It runs when the view changes (`poke`: a task message, a peer's
-// presence, a slot freed), when a standby's turn comes, and on the node's tick. Plans run at
-// most every `minGapMs`: a poke sooner waits for the gap's end; one later plans at once.
+// presence, a slot freed), when a standby's turn comes, and on the node's tick. At most `burst`
+// asked-for plans run within any `minGapMs`: a poke past that waits for the window to move on;
+// one within it plans at once. A watcher announces the issues of one poll together, and each
+// of them is planned as it arrives (with one plan per gap, every announcement after the first
+// waited for a timer, and a timer turn waits for every peer in the process to have the
+// message). The tick's idle plans do not count.
 import type { Message } from '@bzzz/protocol'
 import { satisfiesRequirements, type Ledger, type TaskView } from '@bzzz/state'
 import { rendezvousOrder } from './rank-order.js'
@@ -22,8 +26,10 @@ export interface ClaimLoopInit {
   ledger: Ledger
   now: () => number
   standbyStepMs: number
-  /** Plans run at most this often (ms); a poke in between is folded into the next one. */
+  /** At most `burst` plans that pokes ask for run within this many ms; a poke past that is folded into the next one. */
   minGapMs: number
+  /** Default 4. */
+  burst?: number
   /** Without a poke, the tick plans this often (ms). */
   idleEveryMs: number
   /** Free slots now (0 while draining, warming up or without an executor). */
@@ -47,8 +53,11 @@ export interface ClaimLoop {
 }
 
 export function createClaimLoop (init: ClaimLoopInit): ClaimLoop {
+  const burst = Math.max(1, init.burst ?? 4)
   let firstSeen: FirstSeen = new Map()
   let lastRun = Number.NEGATIVE_INFINITY
+  // When the last `burst` plans that a poke or a caller asked for ran, oldest first.
+  const asked: number[] = []
   let soon: ReturnType<typeof setTimeout> | undefined
   // A poke due now plans after the current message's microtasks, not a timer turn later (on a
   // busy event loop a turn can take longer than the whole decision).
@@ -57,6 +66,11 @@ export function createClaimLoop (init: ClaimLoopInit): ClaimLoop {
   let stopped = false
 
   const run = (): void => {
+    asked.push(init.now())
+    if (asked.length > burst) asked.shift()
+    plan()
+  }
+  const plan = (): void => {
     if (stopped) return
     queued = false
     if (soon !== undefined) { clearTimeout(soon); soon = undefined }
@@ -115,14 +129,14 @@ export function createClaimLoop (init: ClaimLoopInit): ClaimLoop {
   return {
     poke: () => {
       if (stopped || soon !== undefined || queued) return
-      const wait = lastRun + init.minGapMs - init.now()
+      const wait = asked.length < burst ? 0 : asked[0]! + init.minGapMs - init.now()
       if (wait > 0) { soon = setTimeout(() => { soon = undefined; run() }, wait); return }
       queued = true
       queueMicrotask(() => { if (queued) run() })
     },
     run,
     tick: () => {
-      if (soon === undefined && !queued && init.now() - lastRun >= init.idleEveryMs) run()
+      if (soon === undefined && !queued && init.now() - lastRun >= init.idleEveryMs) plan()
     },
     stop: () => {
       stopped = true

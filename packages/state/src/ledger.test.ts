@@ -45,6 +45,23 @@ describe('liveness', () => {
     expect(ledger.peer('a', T0 + 400)?.liveness).toBe('alive')
   })
 
+  it('peers() follows each peer through liveness and news, in id order, whatever it viewed before', () => {
+    const ledger = createLedger({ liveness: { suspectAfterMs: 3000, deadAfterMs: 7000 } })
+    ledger.observe(ping('b', T0), T0)
+    const first = ledger.peers(T0 + 10)
+    expect(ledger.peers(T0 + 20)[0]).toBe(first[0]) // the same liveness: the same (frozen) view
+    expect(Object.isFrozen(first[0])).toBe(true)
+    ledger.observe(ping('a', T0 + 100), T0 + 100) // a new peer: in id order
+    expect(ledger.peers(T0 + 200).map((p) => [p.nodeId, p.liveness])).toEqual([['a', 'alive'], ['b', 'alive']])
+    expect(ledger.peers(T0 + 3050).map((p) => p.liveness)).toEqual(['alive', 'suspect'])
+    expect(ledger.peers(T0 + 7050).map((p) => p.liveness)).toEqual(['suspect', 'dead'])
+    ledger.observe(caps('b', T0 + 7100, { status: 'busy' }), T0 + 7100) // news: a new view
+    const b = ledger.peers(T0 + 7100)[1]
+    expect([b?.liveness, b?.status, b?.lastHeardAt]).toEqual(['alive', 'busy', T0 + 7100])
+    ledger.peerLeft('a', T0 + 7200)
+    expect(ledger.peers(T0 + 7200).map((p) => p.liveness)).toEqual(['dead', 'alive'])
+  })
+
   it('refuses intervals that make no sense', () => {
     expect(() => createLedger({ liveness: { suspectAfterMs: 9000, deadAfterMs: 5000 } })).toThrow(InvalidConfigError)
     expect(() => createLedger({ liveness: { deadAfterMs: -1 } })).toThrow(InvalidConfigError)

@@ -200,6 +200,14 @@ class LedgerImpl implements Ledger {
   private readonly satisfies: SatisfiesFn
   private readonly store: LedgerStore | undefined
   private readonly peerRecords = new Map<string, PeerRecord>()
+  /** The known peer ids in order, made again only when a peer is first heard of. */
+  private peerIds: string[] | undefined
+  /**
+   * Each record's last view: a record is replaced (never changed) when anything about the peer
+   * changes, and its view depends on the time only through its liveness. Every plan on every
+   * peer views every peer; in a 100-peer mesh that was most of a plan.
+   */
+  private readonly peerViews = new WeakMap<PeerRecord, PeerView>()
   /** Per repository: the last watcher order and the candidates it was computed for. */
   private readonly watchOrders = new Map<string, { signature: string, order: string[] }>()
   private readonly groups = new Map<string, TaskGroup>()
@@ -224,6 +232,7 @@ class LedgerImpl implements Ledger {
     if (this.store !== undefined) {
       const { messages, peers } = this.store.loadLedger()
       for (const p of peers) this.peerRecords.set(p.nodeId, p)
+      this.peerIds = undefined
       for (const { message } of messages) this.addTaskMessage(sha256Hex(canonicalJson(message)), message)
     }
   }
@@ -258,21 +267,35 @@ class LedgerImpl implements Ledger {
     }
     let entry: { id: string, key: string, message: TaskMessage, receivedAt: number } | undefined
     if (isTaskMessage(message)) {
-      const id = sha256Hex(canonicalJson(message))
+      const id = this.messageId(message)
       const key = taskKey(message.repo, message.task_id)
       if (!this.groups.get(key)?.messages.has(id)) entry = { id, key, message, receivedAt }
     }
     if (!changed && entry === undefined) return false
     // Persist first: what `observe` acknowledged by returning is on disk.
     this.store?.saveLedger({ ...(entry !== undefined ? { message: entry } : {}), ...(changed && peer !== undefined ? { peer } : {}) })
-    if (changed && peer !== undefined) this.peerRecords.set(peer.nodeId, peer)
+    if (changed && peer !== undefined) {
+      if (!this.peerRecords.has(peer.nodeId)) this.peerIds = undefined
+      this.peerRecords.set(peer.nodeId, peer)
+    }
     if (entry !== undefined) this.addTaskMessage(entry.id, entry.message)
     return true
   }
 
   hasMessage (message: Message): boolean {
     if (!isTaskMessage(message)) return false
-    return this.groups.get(taskKey(message.repo, message.task_id))?.messages.has(sha256Hex(canonicalJson(message))) === true
+    return this.groups.get(taskKey(message.repo, message.task_id))?.messages.has(this.messageId(message)) === true
+  }
+
+  /** A task message's id, the hash of its canonical JSON: once per message object (a node asks `hasMessage`, then `observe`). */
+  private readonly messageIds = new WeakMap<TaskMessage, string>()
+  private messageId (message: TaskMessage): string {
+    let id = this.messageIds.get(message)
+    if (id === undefined) {
+      id = sha256Hex(canonicalJson(message))
+      this.messageIds.set(message, id)
+    }
+    return id
   }
 
   peerLeft (nodeId: string, at: number): void {
@@ -359,13 +382,23 @@ class LedgerImpl implements Ledger {
   }
 
   peers (now: number): PeerView[] {
-    return [...this.peerRecords.values()].sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1)).map((r) => this.viewPeer(r, now))
+    this.peerIds ??= [...this.peerRecords.keys()].sort((a, b) => (a < b ? -1 : 1))
+    return this.peerIds.map((id) => this.viewPeer(this.peerRecords.get(id)!, now))
   }
 
+  /** The view of a record at `now`: the last one made, while the peer's liveness is the same (views are frozen: shared). */
   private viewPeer (r: PeerRecord, now: number): PeerView {
+    const liveness = r.nodeId === this.selfId ? 'alive' : livenessAt(r.lastHeardAt, now, this.config.liveness, r.leftAt)
+    const last = this.peerViews.get(r)
+    if (last !== undefined && last.liveness === liveness) return last
+    const view = Object.freeze(this.makePeerView(r, liveness))
+    this.peerViews.set(r, view)
+    return view
+  }
+
+  private makePeerView (r: PeerRecord, liveness: Liveness): PeerView {
     const cfg = this.config.liveness
     const self = r.nodeId === this.selfId
-    const liveness = self ? 'alive' : livenessAt(r.lastHeardAt, now, cfg, r.leftAt)
     const p = r.presence
     const c = r.capabilities
     const presenceNewer = p !== undefined && (c === undefined || timeOf(p.timestamp) >= timeOf(c.timestamp))
