@@ -400,8 +400,9 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     // now, before logging it (a claim waits for nothing). A claim or a result makes none claimable:
     // the next plan leaves that task out (planning on every one of them, on every peer, grew with
     // the tasks in flight). Presence and capabilities (slots, liveness) are read by the next
-    // tick's plan: planning on each of them costs O(peers²).
-    if (changed && !known && !own && entry !== undefined && mayMakeClaimable(message)) claims.poke()
+    // tick's plan: planning on each of them costs O(peers²). Its own announcement too: the watcher
+    // that announces a task may rank first for it (else it claimed at its next idle plan, a second on).
+    if (changed && !known && entry !== undefined && mayMakeClaimable(message)) claims.poke()
     if (entry !== undefined && changed && !known) await log.append(entry.type, entry.payload)
     if ((!changed || known) && message.type !== 'meta_discussion') return
     describe(message, own, prevHolder)
