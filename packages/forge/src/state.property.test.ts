@@ -207,4 +207,14 @@ describe('fault injector', () => {
     expect(errors / 5000).toBeGreaterThan(0.17)
     expect(errors / 5000).toBeLessThan(0.23)
   })
+
+  it('merges a new configuration into the one in force: {} changes nothing, 0 or undefined lifts a fault', () => {
+    const f = new FaultInjector({ errorRate: 1, latencyMs: 5 }, seededRandom(1))
+    f.configure({})
+    expect(f.decide()).toMatchObject({ kind: 'error', latencyMs: 5 })
+    f.configure({ errorRate: 0 })
+    expect(f.decide()).toMatchObject({ kind: 'none', latencyMs: 5 })
+    f.configure({ latencyMs: undefined, rateLimitRate: 1 })
+    expect(f.decide()).toEqual({ kind: 'rate-limit', latencyMs: 0 })
+  })
 })

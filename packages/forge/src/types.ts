@@ -109,6 +109,10 @@ export interface Forge {
   gitUrl: (owner: string, repo: string, token?: string) => string
   /** Path of a repository's bare git directory. */
   repoPath: (owner: string, repo: string) => string
+  /**
+   * Merges `faults` into those in force: a key given replaces that key, the others stay (`{}`
+   * changes nothing). To lift a fault, set its key to 0 or `undefined`.
+   */
   setFaults: (faults: FaultConfig) => void
   setRateLimit: (config: Partial<RateLimitConfig>) => void
   /** Forget all rate-limit usage. */
