@@ -208,6 +208,8 @@ class LedgerImpl implements Ledger {
    * peer views every peer; in a 100-peer mesh that was most of a plan.
    */
   private readonly peerViews = new WeakMap<PeerRecord, PeerView>()
+  /** Each task message object's id (see `messageId`). */
+  private readonly messageIds = new WeakMap<TaskMessage, string>()
   /** Per repository: the last watcher order and the candidates it was computed for. */
   private readonly watchOrders = new Map<string, { signature: string, order: string[] }>()
   private readonly groups = new Map<string, TaskGroup>()
@@ -232,7 +234,6 @@ class LedgerImpl implements Ledger {
     if (this.store !== undefined) {
       const { messages, peers } = this.store.loadLedger()
       for (const p of peers) this.peerRecords.set(p.nodeId, p)
-      this.peerIds = undefined
       for (const { message } of messages) this.addTaskMessage(sha256Hex(canonicalJson(message)), message)
     }
   }
@@ -288,7 +289,6 @@ class LedgerImpl implements Ledger {
   }
 
   /** A task message's id, the hash of its canonical JSON: once per message object (a node asks `hasMessage`, then `observe`). */
-  private readonly messageIds = new WeakMap<TaskMessage, string>()
   private messageId (message: TaskMessage): string {
     let id = this.messageIds.get(message)
     if (id === undefined) {
