@@ -32,6 +32,7 @@ const capabilities = fc.record({
   type: fc.constant('capabilities' as const), v: version, node_id: node, cpu: percent, gpu: percent,
   models: fc.array(name, { maxLength: 5 }), installed: fc.array(name, { maxLength: 5 }), status, timestamp,
   mem: opt(percent), slots_free: opt(count), slots_total: opt(count),
+  addrs: opt(fc.array(fc.constantFrom('/ip4/10.0.0.2/tcp/4001', '/memory/a', '/ip6/::1/tcp/9'), { maxLength: 3 })),
   gpus: opt(fc.array(fc.record({ name: fc.string({ maxLength: 20 }), util: opt(percent), mem_total_mb: opt(fc.nat()) }), { maxLength: 2 }))
 })
 const task = fc.record({

@@ -57,6 +57,15 @@ describe('seed samples', () => {
     }
   })
 
+  it('capabilities may carry up to 16 dialable addresses', () => {
+    const value = JSON.parse(SEED_SAMPLES.capabilities) as Record<string, unknown>
+    const addrs = Array.from({ length: 16 }, (_, i) => `/ip4/10.0.0.${i}/tcp/4001`)
+    expect(decode(JSON.stringify({ ...value, addrs }))).toMatchObject({ addrs })
+    const err = rejects(JSON.stringify({ ...value, addrs: [...addrs, '/ip4/10.0.1.1/tcp/1'] }), SchemaError) as SchemaError
+    expect(err.issues.some((i) => i.path === '/addrs')).toBe(true)
+    expect(rejects(JSON.stringify({ ...value, addrs: [''] }), SchemaError)).toBeInstanceOf(SchemaError)
+  })
+
   it.each(samples)('%s truncated at every length is rejected', (_topic, text) => {
     const bytes = new TextEncoder().encode(text)
     for (let n = 0; n < bytes.length - 1; n++) {

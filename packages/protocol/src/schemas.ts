@@ -59,7 +59,9 @@ export const CapabilitiesMessage = Type.Object({
   slots_total: Type.Optional(Type.Integer({ minimum: 0, maximum: 1024 })),
   name: Type.Optional(Type.String({ maxLength: 256 })),
   /** The peer's GitHub login: claim markers by the mesh's logins are the only ones that count. */
-  github_login: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$', maxLength: 39 }))
+  github_login: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$', maxLength: 39 })),
+  /** Where the peer can be dialled (multiaddrs): a peer hands a task straight to the peer it expects to claim it. */
+  addrs: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 512 }), { maxItems: 16 }))
 })
 export type CapabilitiesMessage = Static<typeof CapabilitiesMessage>
 
