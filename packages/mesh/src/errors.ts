@@ -1,3 +1,5 @@
+import type { DirectRefusal } from './direct.js'
+
 /** Codes of the errors this package throws. */
 export type MeshErrorCode =
   | 'ERR_IDENTITY_PERMISSIONS'
@@ -8,6 +10,7 @@ export type MeshErrorCode =
   | 'ERR_ABORTED'
   | 'ERR_SIGNER_MISMATCH'
   | 'ERR_UNSIGNED_MESSAGE'
+  | 'ERR_DIRECT_REFUSED'
 
 /** Base class of every error `@bzzz/mesh` throws itself (libp2p's own errors pass through unchanged). */
 export class MeshError extends Error {
@@ -89,5 +92,18 @@ export class MeshAbortError extends MeshError {
   constructor (operation: string, options?: ErrorOptions) {
     super('ERR_ABORTED', `${operation} was aborted`, options)
     this.name = 'AbortError'
+  }
+}
+
+/** A peer refused a message handed to it with `Mesh.send`, and why (as it answered). */
+export class DirectRefusedError extends MeshError {
+  declare readonly code: 'ERR_DIRECT_REFUSED'
+  readonly peer: string
+  readonly reason: DirectRefusal
+  constructor (peer: string, reason: DirectRefusal) {
+    super('ERR_DIRECT_REFUSED', `peer ${peer} refused the message: ${reason}`)
+    this.name = 'DirectRefusedError'
+    this.peer = peer
+    this.reason = reason
   }
 }

@@ -23,6 +23,8 @@ export {
   NodeIdMismatchError,
   InvalidMeshOptionError,
   MeshAbortError,
+  DirectRefusedError,
   type MeshErrorCode
 } from './errors.js'
+export { directProtocol, type DirectRefusal } from './direct.js'
 export { SignerMismatchError, UnsignedMessageError } from './validation.js'

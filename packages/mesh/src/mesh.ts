@@ -38,6 +38,7 @@ import { MeshAbortError, MeshNotStartedError, NodeIdMismatchError, InvalidMeshOp
 import { loadOrCreateIdentity } from './identity.js'
 import { ConnectionMaintainer } from './maintainer.js'
 import { authorOf, validateMeshMessage, type InvalidReason } from './validation.js'
+import { directHandler, directProtocol, sendDirect, type DirectAnswer } from './direct.js'
 
 /** The libp2p services every mesh runs. `dht` is absent when the DHT is turned off. */
 export interface MeshServices extends Record<string, unknown> {
@@ -78,6 +79,8 @@ export interface MessageMeta<T extends Topic = Topic> {
   from: PeerId
   /** The neighbour that handed it to us. */
   propagationSource: PeerId
+  /** Handed to this peer with `send` by its author, not gossiped. */
+  direct?: true
 }
 
 export type MessageHandler<T extends Topic> = (message: TopicMessageMap[T], meta: MessageMeta<T>) => void | Promise<void>
@@ -127,8 +130,17 @@ export interface Mesh extends TypedEventEmitter<MeshEvents> {
   isStarted(): boolean
   /** Validates, encodes, signs and publishes a message. Its `node_id`/`from_node` must be `peerId`. */
   publish<T extends Topic>(topic: T, message: TopicMessageMap[T], options?: AbortOptions): Promise<PublishResult>
-  /** Calls `handler` with each valid message of `topic` from other peers. Returns the unsubscribe function. */
+  /**
+   * Hands a message straight to one peer (dialling it if need be: its addresses must be known,
+   * see `addAddresses`), outside gossip; nothing forwards it. The peer checks it as a gossip
+   * message, with this peer as its signer, and gives it to its handlers of `topic`; resolves
+   * once they are done. Refused: `DirectRefusedError`.
+   */
+  send<T extends Topic>(peer: string | PeerId, topic: T, message: TopicMessageMap[T], options?: AbortOptions): Promise<void>
+  /** Calls `handler` with each valid message of `topic` from other peers (gossiped or sent). Returns the unsubscribe function. */
   subscribe<T extends Topic>(topic: T, handler: MessageHandler<T>): () => void
+  /** Remembers where a peer can be dialled (as it announced itself); invalid addresses are skipped. */
+  addAddresses(peer: string | PeerId, addrs: Iterable<string>, options?: AbortOptions): Promise<void>
   /** Connected peers. */
   getPeers(): PeerId[]
   /** The addresses other peers can dial, each ending in `/p2p/<peer id>`. */
@@ -387,6 +399,11 @@ class MeshImpl extends TypedEventEmitter<MeshEvents> implements Mesh {
   async #start (): Promise<void> {
     try {
       await this.libp2p.start()
+      await this.libp2p.handle(directProtocol(this.meshName), directHandler({
+        maxBytes: this.#cfg.maxMessageBytes,
+        readTimeoutMs: 10_000,
+        accept: async (topic, data, from) => await this.#acceptDirect(topic, data, from)
+      }), { force: true, maxInboundStreams: 64 })
       for (const topic of this.#handlers.keys()) this.libp2p.services.pubsub.subscribe(this.#name(topic))
       this.#maintainer.start()
       this.#started = true
@@ -430,6 +447,69 @@ class MeshImpl extends TypedEventEmitter<MeshEvents> implements Mesh {
   async publish<T extends Topic>(topic: T, message: TopicMessageMap[T], options: AbortOptions = {}): Promise<PublishResult> {
     throwIfAborted(options.signal, 'publish')
     if (!this.#started) throw new MeshNotStartedError('publish')
+    const { name, bytes } = this.#encodeOwn(topic, message)
+    const result = await race(this.libp2p.services.pubsub.publish(name, bytes), options.signal, 'publish')
+    return { recipients: result.recipients.length }
+  }
+
+  async send<T extends Topic>(peer: string | PeerId, topic: T, message: TopicMessageMap[T], options: AbortOptions = {}): Promise<void> {
+    throwIfAborted(options.signal, 'send')
+    if (!this.#started) throw new MeshNotStartedError('send')
+    const id = typeof peer === 'string' ? peerIdFromString(peer) : peer
+    if (id.equals(this.peerId)) throw new RangeError('send: the peer is this peer')
+    const { name, bytes } = this.#encodeOwn(topic, message)
+    try {
+      await sendDirect(this.libp2p, id, directProtocol(this.meshName), name, bytes, options)
+    } catch (err) {
+      if (options.signal?.aborted === true) throw new MeshAbortError('send', { cause: options.signal.reason })
+      throw err
+    }
+  }
+
+  async addAddresses (peer: string | PeerId, addrs: Iterable<string>, options: AbortOptions = {}): Promise<void> {
+    const id = typeof peer === 'string' ? peerIdFromString(peer) : peer
+    if (id.equals(this.peerId)) return
+    const multiaddrs: Multiaddr[] = []
+    for (const a of addrs) {
+      try {
+        const ma = multiaddr(a)
+        const named = ma.getComponents().findLast((c) => c.name === 'p2p')?.value
+        if (named === undefined || named === id.toString()) multiaddrs.push(ma)
+      } catch {
+        // Not a multiaddr: skipped, as the doc says.
+      }
+    }
+    if (multiaddrs.length > 0) await this.libp2p.peerStore.merge(id, { multiaddrs }, options)
+  }
+
+  async #acceptDirect (name: string, data: Uint8Array, from: PeerId): Promise<DirectAnswer> {
+    const topic = this.#topics.get(name)
+    if (topic === undefined) return { ok: false, reason: 'unknown-topic' }
+    const handlers = this.#handlers.get(topic)
+    if (handlers === undefined || handlers.size === 0) return { ok: false, reason: 'not-subscribed' }
+    const result = validateMeshMessage(topic, data, from.toString(), { maxBytes: this.#cfg.maxMessageBytes, maxSkewMs: this.#cfg.maxSkewMs, now: this.#now })
+    if (!result.ok) {
+      this.#log('refused a direct message on %s from %p: %s', name, from, result.reason)
+      this.safeDispatchEvent('message:invalid', { detail: { topic: name, from, propagationSource: from, reason: result.reason, error: result.error } })
+      return { ok: false, reason: result.reason }
+    }
+    const meta: MessageMeta = { topic, from, propagationSource: from, direct: true }
+    this.safeDispatchEvent('message', { detail: { ...meta, message: result.message } })
+    const pending: Array<Promise<void>> = []
+    for (const handler of [...handlers]) {
+      try {
+        const r = handler(result.message, meta)
+        if (r !== undefined) pending.push(r.catch((err: unknown) => { this.#log.error('message handler failed: %e', err) }))
+      } catch (err) {
+        this.#log.error('message handler failed: %e', err)
+      }
+    }
+    await Promise.all(pending)
+    return { ok: true }
+  }
+
+  /** Checks and encodes a message of this peer's own for `topic`. */
+  #encodeOwn (topic: Topic, message: Message): { name: string, bytes: Uint8Array } {
     const name = this.#name(topic)
     const type = (message as { type?: unknown }).type
     if (typeof type !== 'string' || topicOfType(type) !== topic) {
@@ -446,8 +526,7 @@ class MeshImpl extends TypedEventEmitter<MeshEvents> implements Mesh {
     if (author.value !== undefined && author.value !== this.peerId.toString()) {
       throw new NodeIdMismatchError(author.field, this.peerId.toString(), author.value)
     }
-    const result = await race(this.libp2p.services.pubsub.publish(name, bytes), options.signal, 'publish')
-    return { recipients: result.recipients.length }
+    return { name, bytes }
   }
 
   subscribe<T extends Topic>(topic: T, handler: MessageHandler<T>): () => void {
