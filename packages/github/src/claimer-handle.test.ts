@@ -64,6 +64,27 @@ describe('a claim handle', () => {
     expect([...statusRefused]).toEqual(['alice/tasks'])
   }, 30_000)
 
+  it('onPosted: once, when the claim comment exists and before the decision; not for a claim refused before posting', async () => {
+    fx = await start()
+    const client = await fx.client('alice')
+    const calls: Array<Array<string | undefined>> = []
+    let decided = false
+    const claimer = createClaimer({ client, node: 'n1', settleMs: 300, leaseMs: 60_000, setStatus: false })
+    const first = claimer.claim('alice/tasks', 1, {
+      onPosted: () => { calls.push([String(decided)]); void claimState(client, 1).then((st) => { calls.push(st) }) }
+    }).then((r) => { decided = true; return r })
+    won(await first)
+    await until(() => calls.length === 2, 5000)
+    expect(calls).toEqual([['false'], ['claimed']])
+    // A second claimer that loses remembers the winner: its next claim ends before any POST.
+    const other = createClaimer({ client: await fx.client('alice'), node: 'n2', settleMs: 50, leaseMs: 60_000, setStatus: false, trustAnyone: true })
+    let posted = 0
+    expect((await other.claim('alice/tasks', 1, { onPosted: () => { posted++ } })).outcome).toBe('lost')
+    expect(posted).toBe(1)
+    expect((await other.claim('alice/tasks', 1, { onPosted: () => { posted++ } })).outcome).toBe('lost')
+    expect(posted).toBe(1)
+  }, 30_000)
+
   it('says when a renewal landed, and the lease then ends later', async () => {
     fx = await start()
     const claim = won(await createClaimer({ client: await fx.client('alice'), node: 'n1', settleMs: 50, leaseMs: 60_000, renewEveryMs: 300, setStatus: false }).claim('alice/tasks', 1))

@@ -87,6 +87,12 @@ export interface ClaimOptions {
    * its own server time + 2 × settleMs + marginMs.
    */
   breaks?: number
+  /**
+   * Called once the claim comment is on GitHub (its POST answered), before the settle delay and
+   * the read that decides; not called when the claim ends before that (aborted, failed, or
+   * refused at once because an earlier claim is known to hold the task).
+   */
+  onPosted?: () => void
 }
 
 export type ClaimOutcome =
@@ -378,6 +384,7 @@ export function createClaimer (init: ClaimerInit): Claimer {
       }
       // 2. Let the list catch up with every comment posted before ours, then read it and decide.
       if (s.name === 'deciding') {
+        try { options.onPosted?.() } catch (err) { client.log.debug(`onPosted threw: ${(err as Error).message}`) }
         await clock.sleep(settleMs, signal)
         await read(signal)
       }
