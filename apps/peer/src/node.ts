@@ -29,6 +29,7 @@ import { expandRepos } from './repos.js'
 import { earlierHolderLogins, parseWipNote } from './wip.js'
 import { createCatchUp, type CatchUp } from './catch-up.js'
 import { createClaimLoop, mayMakeClaimable, type ClaimLoop } from './claim-loop.js'
+import { createClaimPostings, createHandOff, type HandOff } from './hand-off.js'
 import { parseTaskKey, runWork, type WorkEnd, type WorkerContext } from './worker.js'
 import { EMPTY_WORK, freeSlots, keysIn, slotsInUse, workStep, type WorkEvent, type WorkTable } from './work-table.js'
 
@@ -68,6 +69,12 @@ export interface NodeTimings {
   /** Help: wait for offers, then give up. */
   helpCollectMs: number
   helpTimeoutMs: number
+  /**
+   * The longest a watcher holds a new task's announcement back from the mesh while the peer it
+   * expects to claim the task (itself, or a peer it hands the task to straight) posts its claim.
+   * 0: no hand-off, the announcement goes to the mesh at once. Default 2000.
+   */
+  handOffMs: number
 }
 
 export const DEFAULT_TIMINGS: Readonly<Omit<NodeTimings, 'warmUpMs'>> = Object.freeze({
@@ -87,7 +94,8 @@ export const DEFAULT_TIMINGS: Readonly<Omit<NodeTimings, 'warmUpMs'>> = Object.f
   liveness: {},
   drainTimeoutMs: 25_000,
   helpCollectMs: 2000,
-  helpTimeoutMs: 30_000
+  helpTimeoutMs: 30_000,
+  handOffMs: 2000
 })
 
 export interface NodeGitHubInit {
@@ -356,6 +364,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
   }
   const wips = new Map<string, WipSource>()
   const seenPeers = new Set<string>()
+  const postings = createClaimPostings()
   let presenceSeq = 0
   let stopped: Promise<void> | undefined
   let resolveStopped: (() => void) | undefined
@@ -390,6 +399,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     // A replayed task message (catch-up) refreshes its sender's liveness but is no news: not logged or announced again.
     const known = ledger.hasMessage(message)
     const changed = ledger.observe(message, at)
+    if (message.type === 'capabilities' && !own) handOff.learn(message)
     if (sender !== undefined && sender !== nodeId && !seenPeers.has(sender)) {
       seenPeers.add(sender)
       emit('peer:seen', { nodeId: sender })
@@ -469,6 +479,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     if (crashed) return
     await record(message, true)
     catchUp.authored(topic, message)
+    if (message.type === 'task') await handOff.announce(message)
     if (mesh.isStarted()) await mesh.publish(topic, message)
   }
 
@@ -478,7 +489,9 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
   const sendCapabilities = async (): Promise<void> => {
     capabilitiesSentAt = now()
     const message = capabilities.toMessage(now())
-    await publish('capabilities', githubLogin !== undefined ? { ...message, github_login: githubLogin } : message)
+    // Where this node can be dialled: a watcher hands it the tasks it ranks first for.
+    const addrs = mesh.isStarted() ? mesh.getMultiaddrs().slice(0, 16).map(String) : []
+    await publish('capabilities', { ...message, ...(githubLogin !== undefined ? { github_login: githubLogin } : {}), ...(addrs.length > 0 ? { addrs } : {}) })
   }
   let lastFree: number | undefined
   // Slots and status are this node's own news, and presence carries them: a capabilities message
@@ -537,6 +550,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     const started = workStep(work, { type: 'started', key }) // throws for a key this node works on already
     step({ type: 'work-started' })
     work = started
+    const posted = postings.begin(key)
     // The agent has ended: its slot is free while the result is published (the claim's fence can
     // take a minute); the key stays this node's until the work ends. (A late call, after this
     // work ended, must not touch newer work on the same key.)
@@ -553,7 +567,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
       controller,
       done: Promise.resolve().then(async () => {
         return await runWork(workerContext, {
-          key, repo, issue, attempt, announcement: announcement ?? ledger.task(key, now())?.announcement, signal: controller.signal, abrupt: () => crashed, agentEnded, ...(breaks !== undefined ? { breaks } : {})
+          key, repo, issue, attempt, announcement: announcement ?? ledger.task(key, now())?.announcement, signal: controller.signal, abrupt: () => crashed, agentEnded, onPosted: posted, ...(breaks !== undefined ? { breaks } : {})
         })
       }).catch((err: Error): WorkEnd => ({ end: 'error', error: err }))
         .then((end) => {
@@ -568,6 +582,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
         })
         .finally(() => {
           over = true
+          posted()
           active.delete(key)
           workEvent({ type: 'ended', key })
           updateSlots()
@@ -583,6 +598,8 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
   const warmUpMs = warmUpOf(timings)
   const warm = (): boolean => startedAt !== undefined && now() - startedAt >= warmUpMs
 
+  const claimableSlots = (): number => (canClaim(lifecycle) && executor !== undefined && warm() && !crashed ? freeSlots(work, slots) : 0)
+  const handOff: HandOff = createHandOff({ nodeId, ledger, mesh, postings, now, freeSlots: claimableSlots, handOffMs: timings.handOffMs, log: logger })
   const claims: ClaimLoop = createClaimLoop({
     nodeId,
     ledger,
@@ -590,7 +607,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     standbyStepMs: timings.standbyStepMs,
     minGapMs: Math.min(50, timings.tickMs),
     idleEveryMs: Math.max(timings.tickMs, 1000),
-    freeSlots: () => (canClaim(lifecycle) && executor !== undefined && warm() && !crashed ? freeSlots(work, slots) : 0),
+    freeSlots: claimableSlots,
     skipped: (key, t) => active.has(key) || skipping(key, t),
     delegatedTo: (key) => help.acceptedHelper(key),
     start: (task, breaks, delegated) => {
@@ -633,6 +650,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
       watchers.delete(repo)
       w.stop().catch((err) => { fault('watcher', err) })
     }
+    if (watchers.size > 0) handOff.connectAhead()
   }
 
   let patterns: readonly string[] = [...(init.repos ?? [])]
@@ -697,7 +715,16 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     step({ type: 'start' })
     try {
       for (const topic of TOPICS) {
-        mesh.subscribe(topic, (message) => { record(message, false).catch((err) => { fault('record', err) }) })
+        mesh.subscribe(topic, async (message, meta) => {
+          try {
+            await record(message, false)
+          } catch (err) {
+            fault('record', err)
+            return
+          }
+          // Handed here by its watcher: it tells the mesh once this node's claim is posted.
+          if (meta.direct === true && message.type === 'task') await handOff.received(message)
+        })
       }
       mesh.addEventListener('peer:leave', (evt) => {
         ledger.peerLeft(evt.detail.toString(), now())

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { rendezvousRank } from '@bzzz/state'
 import { describe, expect, it } from 'vitest'
-import { planClaims, type SchedulePeer, type ScheduleTask } from './scheduler.js'
+import { expectedClaimer, planClaims, type SchedulePeer, type ScheduleTask } from './scheduler.js'
 
 const STEP = 1000
 const order = (key: string, ids: readonly string[]): readonly string[] => rendezvousRank(key, ids)
@@ -115,5 +115,42 @@ describe('planClaims', () => {
     const after = plan(third, 9000, false, before.firstSeen)
     expect(after.claim).toEqual([])
     expect(after.nextAt).toBe(9000 + STEP)
+  })
+})
+
+describe('expectedClaimer', () => {
+  it('names the one peer whose own plan, in the same view, claims a new task at once', () => {
+    fc.assert(fc.property(meshArb, fc.nat(7), fc.array(fc.boolean(), { minLength: 8, maxLength: 8 }), (m, j, ineligible) => {
+      const v = views(m)
+      const watcher = m.peers[j % m.peers.length]!
+      const eligible = (id: string): boolean => !ineligible[m.peers.indexOf(id)]
+      for (const task of v.tasks) {
+        const t = { ...task, eligible }
+        const expected = expectedClaimer({ self: watcher, freeSlots: m.slots[m.peers.indexOf(watcher)]!, task: t, peers: v.peers, order })
+        // With no first-seen state a standby is never due yet: a peer claims only at rank 0.
+        const atOnce = m.peers.filter((id, i) => planClaims({ self: id, now: m.now, freeSlots: m.slots[i]!, standbyStepMs: STEP, tasks: [t], peers: v.peers, order, firstSeen: new Map() }).claim.length > 0)
+        expect(atOnce).toEqual(expected === undefined ? [] : [expected])
+        if (expected !== undefined) {
+          const i = m.peers.indexOf(expected)
+          expect(m.slots[i]).toBeGreaterThan(0)
+          expect(eligible(expected)).toBe(true)
+        } else {
+          expect(m.peers.every((id, i) => m.slots[i] === 0 || !eligible(id))).toBe(true)
+        }
+      }
+    }))
+  })
+
+  it('prefers a live peer that claims the task already, and skips peers that are not alive', () => {
+    const peers: SchedulePeer[] = [
+      { nodeId: 'a', alive: true, hasFreeSlot: true, activeTasks: [] },
+      { nodeId: 'b', alive: true, hasFreeSlot: false, activeTasks: ['o/r#1'] },
+      { nodeId: 'c', alive: false, hasFreeSlot: true, activeTasks: [] }
+    ]
+    const fixed = (_key: string, ids: readonly string[]): readonly string[] => ['c', 'a', 'b', 'w'].filter((id) => ids.includes(id))
+    expect(expectedClaimer({ self: 'w', freeSlots: 1, task: { key: 'o/r#1', offeredAt: 0 }, peers, order: fixed })).toBe('b')
+    expect(expectedClaimer({ self: 'w', freeSlots: 1, task: { key: 'o/r#2', offeredAt: 0 }, peers, order: fixed })).toBe('a')
+    expect(expectedClaimer({ self: 'w', freeSlots: 1, task: { key: 'o/r#2', offeredAt: 0, eligible: (id) => id !== 'a' }, peers, order: fixed })).toBe('w')
+    expect(expectedClaimer({ self: 'w', freeSlots: 0, task: { key: 'o/r#2', offeredAt: 0, eligible: (id) => id !== 'a' }, peers, order: fixed })).toBeUndefined()
   })
 })

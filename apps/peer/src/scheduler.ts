@@ -118,3 +118,27 @@ export function planClaims (input: ScheduleInput): SchedulePlan {
   for (const key of claim) firstSeen.delete(key)
   return { claim, firstSeen, nextAt }
 }
+
+/**
+ * The peer that claims `task` at once by the rule above, in `self`'s view of the mesh: the first
+ * live peer claiming it already, else the first live eligible peer with a free slot (self with
+ * `freeSlots`), in rendezvous order; undefined when there is none. A watcher hands a new task
+ * straight to it (its `planClaims` in the same view claims the task at once).
+ */
+export function expectedClaimer (input: { self: string, freeSlots: number, task: ScheduleTask, peers: readonly SchedulePeer[], order: ScheduleInput['order'] }): string | undefined {
+  const { self, task } = input
+  const ids: string[] = [self]
+  const free = new Set<string>(input.freeSlots > 0 ? [self] : [])
+  const claiming = new Set<string>()
+  for (const p of input.peers) {
+    if (p.nodeId === self) continue
+    ids.push(p.nodeId)
+    if (!p.alive) continue
+    if (p.hasFreeSlot) free.add(p.nodeId)
+    if (p.activeTasks.includes(task.key)) claiming.add(p.nodeId)
+  }
+  const order = input.order(task.key, ids)
+  if (claiming.size > 0) return order.find((id) => claiming.has(id))
+  const eligible = task.eligible ?? (() => true)
+  return order.find((id) => free.has(id) && eligible(id))
+}

@@ -52,6 +52,8 @@ export interface WorkRequest {
    * waits for the claim's fence): the node frees the task's slot. Repeats are harmless.
    */
   agentEnded?: () => void
+  /** Called once the claim comment is on GitHub (see the claimer's `onPosted`). */
+  onPosted?: () => void
 }
 
 export type WorkEnd =
@@ -70,7 +72,12 @@ export function parseTaskKey (key: string): { repo: string, issue: number } {
 export async function runWork (ctx: WorkerContext, req: WorkRequest): Promise<WorkEnd> {
   const { key, repo, issue } = req
   const log = ctx.logger.child({ task: key })
-  const outcome = await ctx.claimer().claim(repo, issue, { attempt: req.attempt, signal: req.signal, ...(req.breaks !== undefined ? { breaks: req.breaks } : {}) })
+  const outcome = await ctx.claimer().claim(repo, issue, {
+    attempt: req.attempt,
+    signal: req.signal,
+    ...(req.breaks !== undefined ? { breaks: req.breaks } : {}),
+    ...(req.onPosted !== undefined ? { onPosted: req.onPosted } : {})
+  })
   if (outcome.outcome === 'lost') {
     log.debug({ reason: outcome.reason, winner: outcome.winner?.node }, 'claim lost')
     return { end: 'lost', reason: outcome.reason, winner: outcome.winner?.node, retryAfterMs: outcome.retryAfterMs }
