@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { isMeshName } from '@bzzz/protocol'
+import { isMeshName, TOPICS, type Topic } from '@bzzz/protocol'
 import { multiaddr } from '@multiformats/multiaddr'
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js'
 import { InvalidMeshOptionError } from './errors.js'
@@ -56,6 +56,7 @@ export interface ResolvedConfig {
   memoryLatencyMs: number
   maxMessageBytes: number
   maxSkewMs: number
+  directTopics: ReadonlySet<Topic>
   backoff: BackoffOptions
   maintainIntervalMs: number
   dialTimeoutMs: number
@@ -87,6 +88,8 @@ export interface ConfigInput {
   memoryLatencyMs?: number
   maxMessageBytes?: number
   maxSkewMs?: number
+  /** Topics whose messages peers may hand to this one with `send`. Default `['task_broadcast']`. */
+  directTopics?: readonly Topic[]
   reconnect?: Partial<BackoffOptions>
   maintainIntervalMs?: number
   dialTimeoutMs?: number
@@ -107,6 +110,12 @@ function positive (option: string, value: number, integer = false): number {
 function nonNegative (option: string, value: number): number {
   if (!Number.isFinite(value) || value < 0) throw new InvalidMeshOptionError(option, `must be a number >= 0, got ${String(value)}`)
   return value
+}
+
+function directTopicsOf (topics: readonly Topic[] | undefined): ReadonlySet<Topic> {
+  const list = topics ?? ['task_broadcast']
+  for (const t of list) if (!(TOPICS as readonly string[]).includes(t)) throw new InvalidMeshOptionError('directTopics', `unknown topic ${JSON.stringify(t)}`)
+  return new Set(list)
 }
 
 const LOOPBACK = /^\/(ip4\/127\.|ip6\/::1\/|memory\/)/
@@ -184,6 +193,7 @@ export function resolveConfig (init: ConfigInput): ResolvedConfig {
     memoryLatencyMs: nonNegative('memoryLatencyMs', init.memoryLatencyMs ?? 0),
     maxMessageBytes: positive('maxMessageBytes', init.maxMessageBytes ?? DEFAULT_LIMITS.maxBytes, true),
     maxSkewMs: positive('maxSkewMs', init.maxSkewMs ?? DEFAULT_LIMITS.maxSkewMs),
+    directTopics: directTopicsOf(init.directTopics),
     backoff,
     maintainIntervalMs: positive('maintainIntervalMs', init.maintainIntervalMs ?? 1000),
     dialTimeoutMs: positive('dialTimeoutMs', init.dialTimeoutMs ?? 10_000),

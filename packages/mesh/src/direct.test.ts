@@ -14,7 +14,7 @@ describe('Mesh.send: one message straight to one peer', () => {
   let release: (() => void) | undefined
 
   beforeAll(async () => {
-    const made = await Promise.all([0, 1, 2].map(async () => await createMesh({ transport: 'memory', meshName: MESH, targetConnections: 1 })))
+    const made = await Promise.all([0, 1, 2].map(async () => await createMesh({ transport: 'memory', meshName: MESH, targetConnections: 1, directTopics: ['presence_ping', 'capabilities'] })))
     a = made[0]!
     b = made[1]!
     c = made[2]!
@@ -55,6 +55,25 @@ describe('Mesh.send: one message straight to one peer', () => {
     await a.addAddresses(c.peerId, [...c.getMultiaddrs().map(String), 'not an address', `/memory/x/p2p/${b.peerId.toString()}`])
     await a.send(c.peerId, 'presence_ping', ping(a, 4))
     expect(a.getPeers().map(String)).toContain(c.peerId.toString())
+    // Only c's own addresses were kept: not the one naming b, not the one that does not parse.
+    const kept = (await a.libp2p.peerStore.get(c.peerId)).addresses.map((x) => x.multiaddr.toString())
+    expect(kept.length).toBeGreaterThan(0)
+    expect(kept.every((x) => !x.includes(b.peerId.toString()) && !x.includes('not an address'))).toBe(true)
+  })
+
+  it('is refused for a topic the peer does not take directly (default: task announcements only)', async () => {
+    const err = await a.send(b.peerId, 'task_claim', { type: 'task_claim', task_id: '#1', node_id: a.peerId.toString(), timestamp: new Date().toISOString() }).catch((e: unknown) => e)
+    expect((err as DirectRefusedError).reason).toBe('not-accepted')
+    const plain = await createMesh({ transport: 'memory', meshName: MESH })
+    await plain.start()
+    try {
+      plain.subscribe('presence_ping', () => {})
+      await a.addAddresses(plain.peerId, plain.getMultiaddrs().map(String))
+      const refused = await a.send(plain.peerId, 'presence_ping', ping(a, 10)).catch((e: unknown) => e)
+      expect((refused as DirectRefusedError).reason).toBe('not-accepted')
+    } finally {
+      await plain.stop()
+    }
   })
 
   it('is refused for a topic the peer does not subscribe to', async () => {

@@ -13,13 +13,13 @@ export function directProtocol (meshName: string): string {
 }
 
 /** Why a peer refused a message handed to it directly. */
-export type DirectRefusal = InvalidReason | 'unknown-topic' | 'not-subscribed' | 'bad-request'
+export type DirectRefusal = InvalidReason | 'unknown-topic' | 'not-accepted' | 'not-subscribed' | 'bad-request'
 
 export type DirectAnswer = { ok: true } | { ok: false, reason: DirectRefusal }
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
-const REFUSALS = new Set<string>(['unsigned', 'too-large', 'malformed', 'wrong-topic', 'clock-skew', 'signer-mismatch', 'unknown-topic', 'not-subscribed', 'bad-request'])
+const REFUSALS = new Set<string>(['unsigned', 'too-large', 'malformed', 'wrong-topic', 'clock-skew', 'signer-mismatch', 'unknown-topic', 'not-accepted', 'not-subscribed', 'bad-request'])
 
 export interface DirectHandlerInit {
   maxBytes: number
@@ -68,7 +68,7 @@ export async function sendDirect (libp2p: Pick<Libp2p, 'dialProtocol'>, peer: Pe
     const reason = typeof a?.reason === 'string' && REFUSALS.has(a.reason) ? a.reason as DirectRefusal : 'bad-request'
     throw new DirectRefusedError(peer.toString(), reason)
   } catch (err) {
-    if (stream.status === 'open') stream.abort(err instanceof Error ? err : new Error(String(err)))
+    if (stream.status === 'open' || stream.status === 'closing') stream.abort(err instanceof Error ? err : new Error(String(err)))
     throw err
   }
 }

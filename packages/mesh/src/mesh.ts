@@ -401,9 +401,9 @@ class MeshImpl extends TypedEventEmitter<MeshEvents> implements Mesh {
       await this.libp2p.start()
       await this.libp2p.handle(directProtocol(this.meshName), directHandler({
         maxBytes: this.#cfg.maxMessageBytes,
-        readTimeoutMs: 10_000,
+        readTimeoutMs: 5000,
         accept: async (topic, data, from) => await this.#acceptDirect(topic, data, from)
-      }), { force: true, maxInboundStreams: 64 })
+      }), { force: true, maxInboundStreams: 8 })
       for (const topic of this.#handlers.keys()) this.libp2p.services.pubsub.subscribe(this.#name(topic))
       this.#maintainer.start()
       this.#started = true
@@ -485,6 +485,8 @@ class MeshImpl extends TypedEventEmitter<MeshEvents> implements Mesh {
   async #acceptDirect (name: string, data: Uint8Array, from: PeerId): Promise<DirectAnswer> {
     const topic = this.#topics.get(name)
     if (topic === undefined) return { ok: false, reason: 'unknown-topic' }
+    if (!this.#cfg.directTopics.has(topic)) return { ok: false, reason: 'not-accepted' }
+    if (!this.#started) return { ok: false, reason: 'not-subscribed' }
     const handlers = this.#handlers.get(topic)
     if (handlers === undefined || handlers.size === 0) return { ok: false, reason: 'not-subscribed' }
     const result = validateMeshMessage(topic, data, from.toString(), { maxBytes: this.#cfg.maxMessageBytes, maxSkewMs: this.#cfg.maxSkewMs, now: this.#now })
