@@ -64,18 +64,19 @@ describe('a claim handle', () => {
     expect([...statusRefused]).toEqual(['alice/tasks'])
   }, 30_000)
 
-  it('onPosted: once, when the claim comment exists and before the decision; not for a claim refused before posting', async () => {
+  it('onPosted: once, when the claim comment exists and before the read that decides; not for a claim refused before posting', async () => {
     fx = await start()
     const client = await fx.client('alice')
-    const calls: Array<Array<string | undefined>> = []
-    let decided = false
+    const log: string[] = []
+    fx.forge.events.on('request', (r) => { if (r.path === '/repos/alice/tasks/issues/1/comments') log.push(`${r.method} ${r.status}`) })
+    let atPosted: string[] | undefined
+    let calls = 0
     const claimer = createClaimer({ client, node: 'n1', settleMs: 300, leaseMs: 60_000, setStatus: false })
-    const first = claimer.claim('alice/tasks', 1, {
-      onPosted: () => { calls.push([String(decided)]); void claimState(client, 1).then((st) => { calls.push(st) }) }
-    }).then((r) => { decided = true; return r })
-    won(await first)
-    await until(() => calls.length === 2, 5000)
-    expect(calls).toEqual([['false'], ['claimed']])
+    won(await claimer.claim('alice/tasks', 1, { onPosted: () => { calls++; atPosted = [...log] } }))
+    expect(calls).toBe(1)
+    // The POST had been answered; the list read that decides came after.
+    expect(atPosted).toEqual(['POST 201'])
+    expect(log.slice(0, 2)).toEqual(['POST 201', 'GET 200'])
     // A second claimer that loses remembers the winner: its next claim ends before any POST.
     const other = createClaimer({ client: await fx.client('alice'), node: 'n2', settleMs: 50, leaseMs: 60_000, setStatus: false, trustAnyone: true })
     let posted = 0
