@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Forge } from '@bzzz/forge'
 import type { BzzzNode } from './node.js'
-import { REPO, connectAll, testForge, testNode, waitFor } from './test-utils.js'
+import { REPO, testForge, testNode, waitFor } from './test-utils.js'
 
 const names = ['alpha', 'bravo', 'charlie', 'delta']
 let forge: Forge | undefined
@@ -18,9 +18,11 @@ describe('the hand-off of a new task', () => {
   it('the peer that ranks first has its claim on the issue before the rest of the mesh hears of the task', async () => {
     forge = await testForge(names, [])
     const f = forge
-    nodes = await Promise.all(names.map(async (name) => await testNode({ name, forge: f })))
+    // One connection a peer is all the mesh keeps by itself: the watcher's others are its own.
+    nodes = await Promise.all(names.map(async (name) => await testNode({ name, forge: f, extra: { mesh: { transport: 'memory', meshName: 'test', targetConnections: 1 } } })))
     for (const n of nodes) await n.start()
-    await connectAll(nodes)
+    // A line, not all to all: the watcher reaches the others by the addresses they announce.
+    for (let i = 1; i < nodes.length; i++) await nodes[i]!.mesh.dial(nodes[i - 1]!.mesh.getMultiaddrs()[0]!)
     // Every node sees every other one alive (and its addresses), so all rank alike.
     await waitFor('every node sees all peers alive', () => nodes.every((n) => n.peers().filter((p) => p.liveness === 'alive' && p.nodeId !== n.nodeId).length === names.length - 1), 30_000)
     await waitFor('a watcher', () => nodes.some((n) => n.status().watching.length > 0), 30_000)
@@ -53,7 +55,10 @@ describe('the hand-off of a new task', () => {
       await new Promise((resolve) => setTimeout(resolve, 700))
     }
 
-    const watcher = nodes.find((n) => n.status().watching.length > 0)!.nodeId
+    const watching = nodes.find((n) => n.status().watching.length > 0)!
+    const watcher = watching.nodeId
+    // The watcher connected to every live peer ahead of its hand-offs.
+    expect(watching.mesh.getPeers().map(String).sort()).toEqual(nodes.filter((n) => n !== watching).map((n) => n.nodeId).sort())
     for (const issue of issues) {
       const key = `${REPO}#${issue}`
       const claimer = claimers.get(key)!

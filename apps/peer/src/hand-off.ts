@@ -57,7 +57,9 @@ export interface HandOffInit {
   now: () => number
   /** This node's free slots for a claim now (0 while it cannot claim). */
   freeSlots: () => number
-  /** The longest the announcement waits for the claim; 0 turns the hand-off off. */
+  /** Runs the claim plan now (a plan held back by the claim loop's pace would start the claim late). */
+  planNow: () => void
+  /** The longest an announcement waits for the claim; 0 turns the hand-off off. */
   handOffMs: number
   log: { debug: (obj: object, msg: string) => void }
 }
@@ -84,19 +86,36 @@ export interface HandOff {
 const keyOf = (message: TaskBroadcastMessage): string => `${message.repo ?? ''}${message.task_id}`
 const isOpen = (message: TaskBroadcastMessage): boolean => message.repo !== undefined && (message.action ?? 'open') === 'open'
 
+/** Resolves when `promise` settles or after `ms`, whichever comes first. */
+async function within (promise: Promise<unknown>, ms: number): Promise<void> {
+  if (ms <= 0) return
+  let timer: ReturnType<typeof setTimeout> | undefined
+  try {
+    await Promise.race([promise.then(() => {}, () => {}), new Promise<void>((resolve) => { timer = setTimeout(resolve, ms) })])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 export function createHandOff (init: HandOffInit): HandOff {
   const { nodeId, postings, handOffMs } = init
   /** The addresses each peer announced last (joined), as given to the mesh. */
   const known = new Map<string, string>()
   const failedAt = new Map<string, number>()
   let ahead: Promise<void> | undefined
-  /** Hand-offs under way (each leaves once settled): announcements wait for all of them. */
+  /** Hand-offs under way (each leaves once settled): announcements wait for them. */
   const inflight = new Set<Promise<void>>()
 
+  /** This node's own claim of `key`: started now if the plan says so, then waited for until `until`. */
+  const ownClaim = async (key: string, until: number): Promise<void> => {
+    if (!postings.pending(key)) init.planNow()
+    await postings.wait(key, until - init.now())
+  }
+
   /** Waits for this node's own claim, or hands the task to the peer that ranks first and waits for its answer. */
-  const handOver = async (message: TaskBroadcastMessage): Promise<void> => {
+  const handOver = async (message: TaskBroadcastMessage, until: number): Promise<void> => {
     const key = keyOf(message)
-    if (postings.pending(key)) { await postings.wait(key, handOffMs); return }
+    if (postings.pending(key)) { await postings.wait(key, until - init.now()); return }
     const t = init.now()
     const views = init.ledger.peers(t)
     const caps = new Map(views.map((p) => [p.nodeId, p.capabilities]))
@@ -108,9 +127,10 @@ export function createHandOff (init: HandOffInit): HandOff {
       peers: views.map((p) => ({ nodeId: p.nodeId, alive: p.liveness === 'alive', hasFreeSlot: p.hasFreeSlot, activeTasks: p.activeTasks })),
       order: rendezvousOrder
     })
-    if (to === undefined || to === nodeId) return
+    if (to === undefined) return
+    if (to === nodeId) { await ownClaim(key, until); return }
     try {
-      await init.mesh.send(to, 'task_broadcast', message, { signal: AbortSignal.timeout(handOffMs) })
+      await init.mesh.send(to, 'task_broadcast', message, { signal: AbortSignal.timeout(Math.max(1, until - init.now())) })
     } catch (err) {
       // Unreachable, refused or slow: the mesh hears of the task now, and plans as usual.
       init.log.debug({ task: key, to, err: (err as Error).message }, 'task hand-off failed')
@@ -136,20 +156,24 @@ export function createHandOff (init: HandOffInit): HandOff {
   return {
     announce: async (message) => {
       if (handOffMs <= 0 || !isOpen(message) || !init.mesh.isStarted()) return
-      // A poll announces its tasks together: none goes to the mesh before every hand-off under
-      // way is over (in one process, a mesh-wide delivery would hold the other claims back).
-      const own = handOver(message).catch((err: Error) => { init.log.debug({ task: keyOf(message), err: err.message }, 'task hand-off failed') })
+      const until = init.now() + handOffMs
+      const own = handOver(message, until).catch((err: Error) => { init.log.debug({ task: keyOf(message), err: err.message }, 'task hand-off failed') })
       inflight.add(own)
       void own.finally(() => { inflight.delete(own) })
-      while (inflight.size > 0) await Promise.all([...inflight])
+      // A poll announces its tasks together: none goes to the mesh while a hand-off is under way
+      // (in one process, a mesh-wide delivery would hold the other claims back), and none waits
+      // past its own bound.
+      while (inflight.size > 0 && init.now() < until) await within(Promise.all([...inflight]), until - init.now())
     },
     received: async (message) => {
-      if (!isOpen(message)) return
-      await postings.wait(keyOf(message), handOffMs)
+      if (handOffMs <= 0 || !isOpen(message)) return
+      await ownClaim(keyOf(message), init.now() + handOffMs)
     },
     connectAhead: () => {
       if (handOffMs <= 0 || ahead !== undefined || !init.mesh.isStarted()) return
-      ahead = connect().finally(() => { ahead = undefined })
+      ahead = connect()
+        .catch((err: Error) => { init.log.debug({ err: err.message }, 'connecting ahead failed') })
+        .finally(() => { ahead = undefined })
     },
     learn: (message) => {
       const addrs = message.addrs

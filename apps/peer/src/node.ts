@@ -458,6 +458,11 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     }
   }
   let capabilitiesSentAt = Number.NEGATIVE_INFINITY
+  // Whether the last capabilities reached a neighbour: those sent at start, before any connection
+  // (or before the neighbours' subscriptions were known), reached nobody; while connected, they
+  // go again each second until they do (else peers learn this node's addresses and login only a
+  // capabilities period later).
+  let capabilitiesHeard = false
   const catchUp: CatchUp = createCatchUp({
     delayMs: 300,
     minGapMs: Math.max(1000, timings.presenceMs),
@@ -475,13 +480,19 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     },
     fault: (err) => { fault('catch-up', err) }
   })
-  const publish = async <T extends Topic>(topic: T, message: TopicMessageMap[T]): Promise<void> => {
-    if (crashed) return
+  /** Records and publishes a message of this node's own; resolves how many neighbours it went to (undefined: not sent). */
+  const publishOwn = async <T extends Topic>(topic: T, message: TopicMessageMap[T]): Promise<number | undefined> => {
+    if (crashed) return undefined
     await record(message, true)
     catchUp.authored(topic, message)
-    if (message.type === 'task') await handOff.announce(message)
-    if (mesh.isStarted()) await mesh.publish(topic, message)
+    if (message.type === 'task') {
+      await handOff.announce(message)
+      if (crashed) return undefined
+    }
+    if (!mesh.isStarted()) return undefined
+    return (await mesh.publish(topic, message)).recipients
   }
+  const publish = async <T extends Topic>(topic: T, message: TopicMessageMap[T]): Promise<void> => { await publishOwn(topic, message) }
 
   const sendPresence = async (): Promise<void> => {
     await publish('presence_ping', capabilities.toPresencePing({ activeTasks: [...active.keys()], seq: presenceSeq++, now: now() }))
@@ -491,7 +502,8 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     const message = capabilities.toMessage(now())
     // Where this node can be dialled: a watcher hands it the tasks it ranks first for.
     const addrs = mesh.isStarted() ? mesh.getMultiaddrs().slice(0, 16).map(String) : []
-    await publish('capabilities', { ...message, ...(githubLogin !== undefined ? { github_login: githubLogin } : {}), ...(addrs.length > 0 ? { addrs } : {}) })
+    const recipients = await publishOwn('capabilities', { ...message, ...(githubLogin !== undefined ? { github_login: githubLogin } : {}), ...(addrs.length > 0 ? { addrs } : {}) })
+    capabilitiesHeard = (recipients ?? 0) > 0
   }
   let lastFree: number | undefined
   // Slots and status are this node's own news, and presence carries them: a capabilities message
@@ -599,7 +611,9 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
   const warm = (): boolean => startedAt !== undefined && now() - startedAt >= warmUpMs
 
   const claimableSlots = (): number => (canClaim(lifecycle) && executor !== undefined && warm() && !crashed ? freeSlots(work, slots) : 0)
-  const handOff: HandOff = createHandOff({ nodeId, ledger, mesh, postings, now, freeSlots: claimableSlots, handOffMs: timings.handOffMs, log: logger })
+  const handOff: HandOff = createHandOff({
+    nodeId, ledger, mesh, postings, now, freeSlots: claimableSlots, planNow: () => { claims.run() }, handOffMs: timings.handOffMs, log: logger
+  })
   const claims: ClaimLoop = createClaimLoop({
     nodeId,
     ledger,
@@ -756,6 +770,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     const electEveryMs = Math.max(timings.tickMs, Math.min(1000, 4 * timings.tickMs))
     let electedAt = Number.NEGATIVE_INFINITY
     every(timings.tickMs, 'tick', () => {
+      if (!capabilitiesHeard && now() - capabilitiesSentAt >= 1000 && mesh.isStarted() && mesh.getPeers().length > 0) sendCapabilities().catch((err) => { fault('capabilities', err) })
       if (now() - electedAt >= electEveryMs) { electedAt = now(); elect() }
       claims.tick()
     })
