@@ -7,9 +7,10 @@
 // waited for a timer, and a timer turn waits for every peer in the process to have the
 // message). The tick's idle plans do not count.
 import type { Message } from '@bzzz/protocol'
-import { satisfiesRequirements, type Ledger, type TaskView } from '@bzzz/state'
+import type { Ledger, TaskView } from '@bzzz/state'
 import { rendezvousOrder } from './rank-order.js'
-import { planClaims, type FirstSeen, type ScheduleTask } from './scheduler.js'
+import { scheduleView } from './schedule-view.js'
+import { planClaims, type FirstSeen } from './scheduler.js'
 
 /**
  * Whether a task message may make a task claimable, so that a plan should run at once: an
@@ -93,22 +94,14 @@ export function createClaimLoop (init: ClaimLoopInit): ClaimLoop {
       tasks.push(task)
     }
     if (free <= 0 || tasks.length === 0) { firstSeen = new Map(); return }
-    const peers = init.ledger.peers(t)
-    const caps = new Map(peers.map((p) => [p.nodeId, p.capabilities]))
+    const view = scheduleView(init.ledger.peers(t))
     const plan = planClaims({
       self: init.nodeId,
       now: t,
       freeSlots: free,
       standbyStepMs: init.standbyStepMs,
-      tasks: tasks.map((task): ScheduleTask => {
-        const req = task.announcement?.requirements
-        return {
-          key: task.key,
-          offeredAt: task.offeredAt ?? t,
-          ...(req !== undefined ? { eligible: (id: string) => { const c = caps.get(id); return c !== undefined && satisfiesRequirements(c, req) } } : {})
-        }
-      }),
-      peers: peers.map((p) => ({ nodeId: p.nodeId, alive: p.liveness === 'alive', hasFreeSlot: p.hasFreeSlot, activeTasks: p.activeTasks })),
+      tasks: tasks.map((task) => view.task(task.key, task.offeredAt ?? t, task.announcement?.requirements)),
+      peers: view.peers,
       order: rendezvousOrder,
       firstSeen
     })

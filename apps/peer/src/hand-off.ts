@@ -6,8 +6,9 @@
 // rest on it: a peer claims only what its own plan says, and the claim on GitHub decides.
 import type { Mesh } from '@bzzz/mesh'
 import type { CapabilitiesMessage, TaskBroadcastMessage } from '@bzzz/protocol'
-import { satisfiesRequirements, type Ledger } from '@bzzz/state'
+import type { Ledger } from '@bzzz/state'
 import { rendezvousOrder } from './rank-order.js'
+import { scheduleView } from './schedule-view.js'
 import { expectedClaimer } from './scheduler.js'
 
 /** The claims of this node not posted yet, by task key. */
@@ -18,6 +19,17 @@ export interface ClaimPostings {
   pending: (key: string) => boolean
   /** Resolves once the pending claim of `key` is posted or ended, or after `ms`; at once when none is pending. */
   wait: (key: string, ms: number) => Promise<void>
+}
+
+/** Resolves when `promise` settles or after `ms`, whichever comes first. */
+async function within (promise: Promise<unknown>, ms: number): Promise<void> {
+  if (ms <= 0) return
+  let timer: ReturnType<typeof setTimeout> | undefined
+  try {
+    await Promise.race([promise.then(() => {}, () => {}), new Promise<void>((resolve) => { timer = setTimeout(resolve, ms) })])
+  } finally {
+    clearTimeout(timer)
+  }
 }
 
 export function createClaimPostings (): ClaimPostings {
@@ -36,14 +48,7 @@ export function createClaimPostings (): ClaimPostings {
     pending: (key) => pending.has(key),
     wait: async (key, ms) => {
       const entry = pending.get(key)
-      if (entry === undefined || ms <= 0) return
-      let timer: ReturnType<typeof setTimeout> | undefined
-      const timeout = new Promise<void>((resolve) => { timer = setTimeout(resolve, ms) })
-      try {
-        await Promise.race([entry.done, timeout])
-      } finally {
-        clearTimeout(timer)
-      }
+      if (entry !== undefined) await within(entry.done, ms)
     }
   }
 }
@@ -86,17 +91,6 @@ export interface HandOff {
 const keyOf = (message: TaskBroadcastMessage): string => `${message.repo ?? ''}${message.task_id}`
 const isOpen = (message: TaskBroadcastMessage): boolean => message.repo !== undefined && (message.action ?? 'open') === 'open'
 
-/** Resolves when `promise` settles or after `ms`, whichever comes first. */
-async function within (promise: Promise<unknown>, ms: number): Promise<void> {
-  if (ms <= 0) return
-  let timer: ReturnType<typeof setTimeout> | undefined
-  try {
-    await Promise.race([promise.then(() => {}, () => {}), new Promise<void>((resolve) => { timer = setTimeout(resolve, ms) })])
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
 export function createHandOff (init: HandOffInit): HandOff {
   const { nodeId, postings, handOffMs } = init
   /** The addresses each peer announced last (joined), as given to the mesh. */
@@ -117,14 +111,12 @@ export function createHandOff (init: HandOffInit): HandOff {
     const key = keyOf(message)
     if (postings.pending(key)) { await postings.wait(key, until - init.now()); return }
     const t = init.now()
-    const views = init.ledger.peers(t)
-    const caps = new Map(views.map((p) => [p.nodeId, p.capabilities]))
-    const req = message.requirements
+    const view = scheduleView(init.ledger.peers(t))
     const to = expectedClaimer({
       self: nodeId,
       freeSlots: init.freeSlots(),
-      task: { key, offeredAt: t, ...(req !== undefined ? { eligible: (id: string) => { const c = caps.get(id); return c !== undefined && satisfiesRequirements(c, req) } } : {}) },
-      peers: views.map((p) => ({ nodeId: p.nodeId, alive: p.liveness === 'alive', hasFreeSlot: p.hasFreeSlot, activeTasks: p.activeTasks })),
+      task: view.task(key, t, message.requirements),
+      peers: view.peers,
       order: rendezvousOrder
     })
     if (to === undefined) return
