@@ -2,26 +2,15 @@
 // the issue asks for; the executor commits, pushes and opens the pull request; the node completes
 // the claim and announces the result.
 import { createCommandAdapter } from '@bzzz/executor'
-import { afterEach, describe, expect, it } from 'vitest'
-import type { Forge } from '@bzzz/forge'
-import type { BzzzNode } from './node.js'
-import { connectAll, pullRequests, testForge, testNode, waitFor, REPO } from './test-utils.js'
+import { describe, expect, it } from 'vitest'
+import { connectAll, pullRequests, testMesh, waitFor, REPO } from './test-utils.js'
 
-let forge: Forge | undefined
-let nodes: BzzzNode[] = []
-
-afterEach(async () => {
-  await Promise.all(nodes.map(async (n) => { await n.kill() }))
-  nodes = []
-  await forge?.close()
-  forge = undefined
-})
+const mesh = testMesh()
 
 describe('node with @bzzz/executor', () => {
   it('runs the agent through the executor to exactly one pull request', async () => {
-    forge = await testForge(['alpha', 'bravo'], [{ title: 'Write a greeting', body: 'Add greeting.md', author: 'maintainer', labels: ['bzzz'] }])
-    const f = forge
-    nodes = await Promise.all(['alpha', 'bravo'].map(async (name) => await testNode({
+    const f = await mesh.forge(['alpha', 'bravo'], [{ title: 'Write a greeting', body: 'Add greeting.md', author: 'maintainer', labels: ['bzzz'] }])
+    const nodes = await Promise.all(['alpha', 'bravo'].map(async (name) => await mesh.node({
       name,
       forge: f,
       executor: false,

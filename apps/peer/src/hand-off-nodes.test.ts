@@ -1,25 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest'
-import type { Forge } from '@bzzz/forge'
-import type { BzzzNode } from './node.js'
-import { REPO, testForge, testNode, waitFor } from './test-utils.js'
+import { describe, expect, it } from 'vitest'
+import { REPO, testMesh, waitFor } from './test-utils.js'
 
 const names = ['alpha', 'bravo', 'charlie', 'delta']
-let forge: Forge | undefined
-let nodes: BzzzNode[] = []
-
-afterEach(async () => {
-  await Promise.all(nodes.map(async (n) => { await n.kill() }))
-  nodes = []
-  await forge?.close()
-  forge = undefined
-})
+const mesh = testMesh()
 
 describe('the hand-off of a new task', () => {
   it('the peer that ranks first has its claim on the issue before the rest of the mesh hears of the task', async () => {
-    forge = await testForge(names, [])
-    const f = forge
+    const f = await mesh.forge(names, [])
     // One connection a peer is all the mesh keeps by itself: the watcher's others are its own.
-    nodes = await Promise.all(names.map(async (name) => await testNode({ name, forge: f, extra: { mesh: { transport: 'memory', meshName: 'test', targetConnections: 1 } } })))
+    const nodes = await Promise.all(names.map(async (name) => await mesh.node({ name, forge: f, extra: { mesh: { transport: 'memory', meshName: 'test', targetConnections: 1 } } })))
     for (const n of nodes) await n.start()
     // A line, not all to all: the watcher reaches the others by the addresses they announce.
     for (let i = 1; i < nodes.length; i++) await nodes[i]!.mesh.dial(nodes[i - 1]!.mesh.getMultiaddrs()[0]!)

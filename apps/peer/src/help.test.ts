@@ -3,40 +3,29 @@
 // favour; the helper takes the task over through the claim and continues from the asker's WIP
 // branch; one pull request. The notes between them are in the logs.
 import { createAgentAdapter } from '@bzzz/executor'
-import { afterEach, describe, expect, it } from 'vitest'
-import type { Forge } from '@bzzz/forge'
+import { describe, expect, it } from 'vitest'
 import type { NodeEvents } from './events.js'
-import type { BzzzNode } from './node.js'
-import { FAST_TIMINGS, REPO, connectAll, pullRequests, testForge, testNode, waitFor } from './test-utils.js'
+import { FAST_TIMINGS, REPO, connectAll, pullRequests, testMesh, waitFor } from './test-utils.js'
 
-let forge: Forge | undefined
-let nodes: BzzzNode[] = []
-
-afterEach(async () => {
-  await Promise.all(nodes.map(async (n) => { await n.kill() }))
-  nodes = []
-  await forge?.close()
-  forge = undefined
-})
+const mesh = testMesh()
 
 describe('help and delegation', () => {
   it('an Ollama-only peer hands the task to a claude-capable peer, which finishes it from the WIP; one pull request', async () => {
-    forge = await testForge(['ollama', 'claude'], [{ title: 'Needs a strong model', body: 'Write solution.md', author: 'maintainer', labels: ['bzzz'] }])
-    const f = forge
-    const asker = await testNode({
+    const f = await mesh.forge(['ollama', 'claude'], [{ title: 'Needs a strong model', body: 'Write solution.md', author: 'maintainer', labels: ['bzzz'] }])
+    const asker = await mesh.node({
       name: 'ollama',
       forge: f,
       capabilities: { models: ['llama3'] },
       executor: { needs: 'claude', offers: ['llama3'] },
       extra: { timings: { ...FAST_TIMINGS, helpTimeoutMs: 30_000 } }
     })
-    const helper = await testNode({
+    const helper = await mesh.node({
       name: 'claude',
       forge: f,
       capabilities: { installed: ['claude'] },
       executor: { offers: ['claude'], steps: [{ file: 'notes-{issue}.md', content: 'never written: the WIP has it\n' }, { file: 'solution.md', content: 'done\n' }] }
     })
-    nodes = [asker, helper]
+    const nodes = [asker, helper]
     const help: Array<NodeEvents['task:help'][0] & { at: string }> = []
     for (const n of nodes) n.on('task:help', (e) => { help.push({ ...e, at: n.name! }) })
     const progress: string[] = []
@@ -65,10 +54,9 @@ describe('help and delegation', () => {
   }, 90_000)
 
   it('the executor\'s own help outcome (its claude CLI is not installed) is answered by a peer offering claude', async () => {
-    forge = await testForge(['bare', 'claude'], [{ title: 'Needs claude', body: 'Write solution.md', author: 'maintainer', labels: ['bzzz'] }])
-    const f = forge
+    const f = await mesh.forge(['bare', 'claude'], [{ title: 'Needs claude', body: 'Write solution.md', author: 'maintainer', labels: ['bzzz'] }])
     // The asker's agent is claude through @bzzz/executor, but no claude is on its PATH.
-    const asker = await testNode({
+    const asker = await mesh.node({
       name: 'bare',
       forge: f,
       executor: false,
@@ -78,8 +66,8 @@ describe('help and delegation', () => {
         timings: { ...FAST_TIMINGS, helpTimeoutMs: 30_000 }
       }
     })
-    const helper = await testNode({ name: 'claude', forge: f, executor: { offers: ['claude'], steps: [{ file: 'solution.md', content: 'done\n' }] } })
-    nodes = [asker, helper]
+    const helper = await mesh.node({ name: 'claude', forge: f, executor: { offers: ['claude'], steps: [{ file: 'solution.md', content: 'done\n' }] } })
+    const nodes = [asker, helper]
     const asked: string[] = []
     asker.on('task:help', (e) => { if (e.role === 'asked') asked.push(e.capability) })
     await asker.start()

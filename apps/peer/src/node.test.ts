@@ -1,29 +1,18 @@
-import { afterEach, describe, expect, it } from 'vitest'
-import type { Forge } from '@bzzz/forge'
-import type { BzzzNode } from './node.js'
+import { describe, expect, it } from 'vitest'
 import type { NodeEvents } from './events.js'
-import { REPO, connectAll, pullRequests, testForge, testNode, waitFor } from './test-utils.js'
+import { REPO, connectAll, pullRequests, testMesh, waitFor } from './test-utils.js'
 
 const names = ['alpha', 'bravo', 'charlie']
-let forge: Forge | undefined
-let nodes: BzzzNode[] = []
-
-afterEach(async () => {
-  await Promise.all(nodes.map(async (n) => { await n.kill() }))
-  nodes = []
-  await forge?.close()
-  forge = undefined
-})
+const mesh = testMesh()
 
 describe('createNode', () => {
   it('three nodes turn each labelled issue into exactly one pull request', async () => {
-    forge = await testForge(names, [
+    const f = await mesh.forge(names, [
       { title: 'Write a greeting', body: 'Add greeting.md', author: 'maintainer', labels: ['bzzz'] },
       { title: 'Not for agents', body: 'no label', author: 'maintainer' },
       { title: 'Add a changelog', body: 'Add CHANGELOG.md', author: 'maintainer', labels: ['bzzz'] }
     ])
-    const f = forge
-    nodes = await Promise.all(names.map(async (name) => await testNode({ name, forge: f })))
+    const nodes = await Promise.all(names.map(async (name) => await mesh.node({ name, forge: f })))
     const events: Array<[keyof NodeEvents, unknown]> = []
     for (const ev of ['task:announced', 'task:claimed', 'task:running', 'task:result'] as const) {
       nodes[0]!.on(ev, (d: unknown) => { events.push([ev, d]) })
@@ -55,10 +44,9 @@ describe('createNode', () => {
 
 describe('a holder at work past its first lease', () => {
   it('announces each renewal: the others never see the task offered again, and no event repeats', async () => {
-    forge = await testForge(['alpha', 'bravo'], [{ title: 'A slow one', body: 'Add slow.md', author: 'maintainer', labels: ['bzzz'] }])
-    const f = forge
+    const f = await mesh.forge(['alpha', 'bravo'], [{ title: 'A slow one', body: 'Add slow.md', author: 'maintainer', labels: ['bzzz'] }])
     // The agent works 14 s; the lease is 8 s, renewed every 2 s.
-    nodes = await Promise.all(['alpha', 'bravo'].map(async (name) => await testNode({ name, forge: f, executor: { steps: [{ file: 'slow-{issue}.md', content: 'slow\n', delayMs: 14_000 }] } })))
+    const nodes = await Promise.all(['alpha', 'bravo'].map(async (name) => await mesh.node({ name, forge: f, executor: { steps: [{ file: 'slow-{issue}.md', content: 'slow\n', delayMs: 14_000 }] } })))
     const key = `${REPO}#1`
     const seen: string[] = []
     for (const [i, n] of nodes.entries()) {

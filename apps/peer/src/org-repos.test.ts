@@ -1,26 +1,16 @@
 // `owner/*` against the forge (GET /orgs/{org}/repos): a node watching every repository of an
 // organisation picks up one created after it started, without a restart, and works its
 // labelled issue to a pull request.
-import { afterEach, describe, expect, it } from 'vitest'
-import type { Forge } from '@bzzz/forge'
-import type { BzzzNode } from './node.js'
+import { describe, expect, it } from 'vitest'
 import { expandRepos } from './repos.js'
-import { FAST_TIMINGS, testForge, testNode, waitFor } from './test-utils.js'
+import { FAST_TIMINGS, testMesh, waitFor } from './test-utils.js'
 
-let forge: Forge | undefined
-let node: BzzzNode | undefined
-
-afterEach(async () => {
-  await node?.kill()
-  node = undefined
-  await forge?.close()
-  forge = undefined
-})
+const mesh = testMesh()
 
 describe('watching owner/*', () => {
   it('a repository created in the organisation after start is watched and its labelled issue worked', async () => {
-    forge = await testForge(['alpha'], [])
-    node = await testNode({ name: 'alpha', forge, extra: { repos: ['acme/*'], timings: { ...FAST_TIMINGS, reposRefreshMs: 500 } } })
+    const forge = await mesh.forge(['alpha'], [])
+    const node = await mesh.node({ name: 'alpha', forge, extra: { repos: ['acme/*'], timings: { ...FAST_TIMINGS, reposRefreshMs: 500 } } })
     await node.start()
     expect(node.repos()).toEqual(['acme/tasks'])
     const n = node

@@ -1,7 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { Forge } from '@bzzz/forge'
 import type { BzzzNode } from './node.js'
-import { FAST_TIMINGS, REPO, connectAll, pullRequests, testForge, testNode, waitFor } from './test-utils.js'
+import { FAST_TIMINGS, REPO, connectAll, pullRequests, testMesh, waitFor } from './test-utils.js'
 
 // A slot counts agent work. With a 4 s margin a claim's first fence passes about
 // settle + margin + max(margin/2, 1 s) + 4 × settle ≈ 7 s after it: that long the result waits
@@ -13,25 +13,16 @@ const issues = [
   { title: 'Second', body: 'two', author: 'maintainer', labels: ['bzzz'] }
 ]
 
-let forge: Forge | undefined
-let nodes: BzzzNode[] = []
-
-afterEach(async () => {
-  await Promise.all(nodes.map(async (n) => { await n.kill() }))
-  nodes = []
-  await forge?.close()
-  forge = undefined
-})
+const mesh = testMesh()
 
 interface Seen { at: number, event: 'claimed' | 'running' | 'result' | 'released', key: string }
 
 /** alpha works (one slot); bravo only watches and relays, so it sees alpha's presence. */
 async function pair (): Promise<{ f: Forge, alpha: BzzzNode, bravo: BzzzNode, seen: Seen[] }> {
-  forge = await testForge(['alpha', 'bravo'], issues)
-  const f = forge
-  const alpha = await testNode({ name: 'alpha', forge: f, executor: { steps }, extra: { timings: SLOW_FENCE, slots: 1 } })
-  const bravo = await testNode({ name: 'bravo', forge: f, executor: false, extra: { timings: SLOW_FENCE } })
-  nodes = [alpha, bravo]
+  const f = await mesh.forge(['alpha', 'bravo'], issues)
+  const alpha = await mesh.node({ name: 'alpha', forge: f, executor: { steps }, extra: { timings: SLOW_FENCE, slots: 1 } })
+  const bravo = await mesh.node({ name: 'bravo', forge: f, executor: false, extra: { timings: SLOW_FENCE } })
+  const nodes = [alpha, bravo]
   const seen: Seen[] = []
   alpha.on('task:claimed', ({ key, self }) => { if (self) seen.push({ at: Date.now(), event: 'claimed', key }) })
   alpha.on('task:running', ({ key, self }) => { if (self) seen.push({ at: Date.now(), event: 'running', key }) })
@@ -96,9 +87,8 @@ describe('slots', () => {
   }, 120_000)
 
   it('past the drain deadline a result being published is released, and another peer publishes it once', async () => {
-    forge = await testForge(['alpha', 'bravo'], [issues[0]!])
-    const f = forge
-    nodes = await Promise.all(['alpha', 'bravo'].map(async (name) => await testNode({ name, forge: f, executor: { steps }, extra: { timings: SLOW_FENCE } })))
+    const f = await mesh.forge(['alpha', 'bravo'], [issues[0]!])
+    const nodes = await Promise.all(['alpha', 'bravo'].map(async (name) => await mesh.node({ name, forge: f, executor: { steps }, extra: { timings: SLOW_FENCE } })))
     const key = `${REPO}#1`
     const released: string[] = []
     const results: string[] = []

@@ -1,19 +1,13 @@
 // A node whose start fails rejects with the failure itself, stops what had started and ends
 // `stopped` (the error was once masked by a lifecycle error).
-import { afterEach, describe, expect, it } from 'vitest'
-import type { Forge } from '@bzzz/forge'
-import { testForge, testNode } from './test-utils.js'
+import { describe, expect, it } from 'vitest'
+import { testMesh, testNode } from './test-utils.js'
 
-let forge: Forge | undefined
-
-afterEach(async () => {
-  await forge?.close()
-  forge = undefined
-})
+const mesh = testMesh()
 
 describe('a failed start', () => {
   it('rejects with its own error; the node goes starting → stopping → stopped', async () => {
-    forge = await testForge(['alpha'], [])
+    const forge = await mesh.forge(['alpha'], [])
     // A memory mesh cannot listen on TCP.
     const node = await testNode({ name: 'alpha', forge, extra: { mesh: { transport: 'memory', listen: ['/ip4/127.0.0.1/tcp/0'] } } })
     const phases: string[] = []

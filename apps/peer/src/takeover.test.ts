@@ -1,19 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { Forge } from '@bzzz/forge'
 import type { BzzzNode } from './node.js'
 import type { ProgressEvent } from './events.js'
-import { REPO, connectAll, pullRequests, testForge, testNode, waitFor } from './test-utils.js'
+import { REPO, connectAll, pullRequests, testMesh, waitFor } from './test-utils.js'
 
 const names = ['alpha', 'bravo', 'charlie']
-let forge: Forge | undefined
-let nodes: BzzzNode[] = []
-
-afterEach(async () => {
-  await Promise.all(nodes.map(async (n) => { await n.kill() }))
-  nodes = []
-  await forge?.close()
-  forge = undefined
-})
+const fixture = testMesh()
 
 const steps = [
   { file: 'a-{issue}.md', content: 'first part\n' },
@@ -21,22 +13,21 @@ const steps = [
   { file: 'c-{issue}.md', content: 'third part\n' }
 ]
 
-async function mesh (): Promise<{ f: Forge, progress: Array<{ node: string, event: ProgressEvent }> }> {
-  forge = await testForge(names, [{ title: 'Three parts', body: 'Write a, b and c.', author: 'maintainer', labels: ['bzzz'] }])
-  const f = forge
-  nodes = await Promise.all(names.map(async (name) => await testNode({ name, forge: f, executor: { steps } })))
+async function mesh (): Promise<{ f: Forge, nodes: BzzzNode[], progress: Array<{ node: string, event: ProgressEvent }> }> {
+  const f = await fixture.forge(names, [{ title: 'Three parts', body: 'Write a, b and c.', author: 'maintainer', labels: ['bzzz'] }])
+  const nodes = await Promise.all(names.map(async (name) => await fixture.node({ name, forge: f, executor: { steps } })))
   const progress: Array<{ node: string, event: ProgressEvent }> = []
   for (const n of nodes) n.on('task:progress', ({ event }) => { progress.push({ node: n.nodeId, event }) })
   // A pushed WIP is announced on meta_discussion: record who pushed first.
   nodes[0]!.on('task:note', ({ node, body }) => { if (body.startsWith('wip ')) progress.push({ node, event: { kind: 'git', text: 'wip pushed' } }) })
   for (const n of nodes) await n.start()
   await connectAll(nodes)
-  return { f, progress }
+  return { f, nodes, progress }
 }
 
 describe('takeover', () => {
   it('a holder that crashes mid-work is replaced; the next one continues from its WIP; one pull request', async () => {
-    const { f, progress } = await mesh()
+    const { f, nodes, progress } = await mesh()
     const key = `${REPO}#1`
     // The holder pushes its first part, then crashes (no release, no goodbye).
     const holder = await waitFor('first WIP pushed', () => {
@@ -60,7 +51,7 @@ describe('takeover', () => {
   }, 120_000)
 
   it('a drained holder pushes its WIP and releases; another node finishes from it', async () => {
-    const { f, progress } = await mesh()
+    const { f, nodes, progress } = await mesh()
     const key = `${REPO}#1`
     const holder = await waitFor('first WIP pushed', () => {
       const p = progress.find((x) => x.event.text === 'wip pushed')

@@ -1,5 +1,6 @@
 // Shared by the tests: a forge with a task repository and one account per node, and nodes on it.
 import { pino } from 'pino'
+import { afterEach } from 'vitest'
 import { createForge, type Forge, type SeedIssue } from '@bzzz/forge'
 import { staticCapabilities, type StaticCapabilitiesInit } from './capabilities.js'
 import { createNode, type BzzzNode, type NodeInit, type NodeTimings } from './node.js'
@@ -73,6 +74,34 @@ export async function testNode (init: TestNodeInit): Promise<BzzzNode> {
     ...(process.env.BZZZ_TEST_LOG !== undefined ? { logger: pino({ level: process.env.BZZZ_TEST_LOG, base: { node: init.name } }, pino.destination(2)) } : {}),
     ...init.extra
   })
+}
+
+export interface TestMesh {
+  /** A forge for this test (`testForge`), closed after it. */
+  forge: typeof testForge
+  /** A node for this test (`testNode`), killed after it (before the forge closes). */
+  node: typeof testNode
+}
+
+/** The forge and nodes of each test in the file that calls it at its top, torn down after each test. */
+export function testMesh (): TestMesh {
+  let forge: Forge | undefined
+  let nodes: BzzzNode[] = []
+  afterEach(async () => {
+    const dying = nodes
+    nodes = []
+    await Promise.all(dying.map(async (n) => { await n.kill() }))
+    await forge?.close()
+    forge = undefined
+  })
+  return {
+    forge: async (...args) => { forge = await testForge(...args); return forge },
+    node: async (init) => {
+      const node = await testNode(init)
+      nodes.push(node)
+      return node
+    }
+  }
 }
 
 export async function connectAll (nodes: readonly BzzzNode[]): Promise<void> {

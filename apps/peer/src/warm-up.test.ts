@@ -1,18 +1,10 @@
 // The warm-up: a node takes part in elections and claims only once it can have heard every peer
 // already up, whatever warm-up it is given.
-import { afterEach, describe, expect, it } from 'vitest'
-import type { Forge } from '@bzzz/forge'
-import { warmUpOf, type BzzzNode } from './node.js'
-import { FAST_TIMINGS, REPO, testForge, testNode, waitFor } from './test-utils.js'
+import { describe, expect, it } from 'vitest'
+import { warmUpOf } from './node.js'
+import { FAST_TIMINGS, REPO, testMesh, waitFor } from './test-utils.js'
 
-let forge: Forge | undefined
-let node: BzzzNode | undefined
-afterEach(async () => {
-  await node?.kill()
-  node = undefined
-  await forge?.close()
-  forge = undefined
-})
+const mesh = testMesh()
 
 describe('warm-up', () => {
   it('is the configured one, two presence periods by default, never under one and a half', () => {
@@ -25,9 +17,9 @@ describe('warm-up', () => {
   })
 
   it('a node given a warm-up shorter than its presence period waits one and a half periods before it watches', async () => {
-    forge = await testForge(['alpha'], [])
+    const forge = await mesh.forge(['alpha'], [])
     const timings = { ...FAST_TIMINGS, presenceMs: 2000, warmUpMs: 100 }
-    node = await testNode({ name: 'alpha', forge, executor: false, extra: { timings } })
+    const node = await mesh.node({ name: 'alpha', forge, executor: false, extra: { timings } })
     const started = Date.now()
     await node.start()
     await new Promise((resolve) => setTimeout(resolve, 2000))

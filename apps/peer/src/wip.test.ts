@@ -1,13 +1,11 @@
 // Finding earlier work on the upstream's forks (the fallback when no WIP note was heard),
 // against the forge: with the earlier holders' logins, only their forks are read.
-import { afterEach, describe, expect, it } from 'vitest'
-import type { Forge } from '@bzzz/forge'
+import { describe, expect, it } from 'vitest'
 import { createGitHubClient } from '@bzzz/github'
 import { branchFor, earlierHolderLogins, findWipOnForks } from './wip.js'
-import { testForge, waitFor } from './test-utils.js'
+import { testMesh, waitFor } from './test-utils.js'
 
-let forge: Forge | undefined
-afterEach(async () => { await forge?.close(); forge = undefined })
+const mesh = testMesh()
 
 describe('earlierHolderLogins', () => {
   const loginOf = (node: string): string | undefined => ({ n1: 'bzzz-a', n2: 'bzzz-b' } as Record<string, string>)[node]
@@ -25,7 +23,7 @@ describe('earlierHolderLogins', () => {
 describe('findWipOnForks', () => {
   it('finds the branch on an earlier holder\'s fork; given the holders, reads only their forks', async () => {
     const names = ['a', 'b', 'c', 'd']
-    forge = await testForge(names, [{ title: 'x', body: 'x', author: 'maintainer', labels: ['bzzz'] }])
+    const forge = await mesh.forge(names, [{ title: 'x', body: 'x', author: 'maintainer', labels: ['bzzz'] }])
     const f = forge
     for (const n of names) {
       const res = await fetch(`${f.url}/repos/acme/tasks/forks`, { method: 'POST', headers: { authorization: `token tok-${n}` } })
