@@ -30,6 +30,7 @@ import { earlierHolderLogins, parseWipNote } from './wip.js'
 import { createCatchUp, type CatchUp } from './catch-up.js'
 import { createClaimLoop, mayMakeClaimable, type ClaimLoop } from './claim-loop.js'
 import { createClaimPostings, createHandOff, type HandOff } from './hand-off.js'
+import { periodic } from './periodic.js'
 import { parseTaskKey, runWork, type WorkEnd, type WorkerContext } from './worker.js'
 import { EMPTY_WORK, freeSlots, keysIn, slotsInUse, workStep, type WorkEvent, type WorkTable } from './work-table.js'
 
@@ -346,7 +347,8 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
   let startedAt: number | undefined
   let crashed = false
   let repos: string[] = []
-  const timers: Array<ReturnType<typeof setInterval>> = []
+  /** Stops each periodic job. */
+  const timers: Array<() => void> = []
   const watchers = new Map<string, Watcher>()
   const active = new Map<string, Active>()
   // Which of them holds a slot (work-table.ts): an agent at work does, a result being published does not.
@@ -687,17 +689,17 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     return out
   }
 
-  const every = (ms: number, what: string, fn: () => Promise<void> | void): void => {
-    timers.push(setInterval(() => {
+  const every = (ms: number, what: string, fn: () => Promise<void> | void, options: { spread?: boolean } = {}): void => {
+    timers.push(periodic({ everyMs: ms, ...options }, () => {
       if (crashed) return
       Promise.resolve().then(fn).catch((err) => { fault(what, err) })
-    }, ms))
+    }))
   }
 
   const stopComponents = async (): Promise<void> => {
     const t0 = now()
     catchUp.stop()
-    for (const t of timers.splice(0)) clearInterval(t)
+    for (const stop of timers.splice(0)) stop()
     claims.stop()
     help.stop()
     await Promise.all([...watchers.values()].map(async (w) => { await w.stop().catch(() => {}) }))
@@ -762,8 +764,9 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     }
     await sendCapabilities()
     await sendPresence()
-    every(timings.presenceMs, 'presence', sendPresence)
-    every(timings.capabilitiesMs, 'capabilities', sendCapabilities)
+    // Sent once now; then each at its own phase, so that peers started together do not send in step.
+    every(timings.presenceMs, 'presence', sendPresence, { spread: true })
+    every(timings.capabilitiesMs, 'capabilities', sendCapabilities, { spread: true })
     // Elections change with the live peers, which change at presence pace: looked at every fourth
     // tick or every second, whichever comes first, not on every tick (each look views every peer:
     // 100 peers in one process spent an eighth of their time there).
@@ -803,7 +806,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     crashed = true
     catchUp.stop()
     for (const a of active.values()) a.controller.abort(new Error('killed'))
-    for (const t of timers.splice(0)) clearInterval(t)
+    for (const stop of timers.splice(0)) stop()
     claims.stop()
     help.stop()
     for (const w of watchers.values()) await w.stop().catch(() => {})
