@@ -366,6 +366,8 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
   }
   const wips = new Map<string, WipSource>()
   const seenPeers = new Set<string>()
+  /** When a peer was last heard for the first time (or again after a disconnection). */
+  let peerAppearedAt = Number.NEGATIVE_INFINITY
   const postings = createClaimPostings()
   let presenceSeq = 0
   let stopped: Promise<void> | undefined
@@ -404,6 +406,7 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     if (message.type === 'capabilities' && !own) handOff.learn(message)
     if (sender !== undefined && sender !== nodeId && !seenPeers.has(sender)) {
       seenPeers.add(sender)
+      peerAppearedAt = now()
       emit('peer:seen', { nodeId: sender })
       catchUp.peerAppeared()
     }
@@ -475,9 +478,11 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     },
     replay: async (messages) => {
       if (!mesh.isStarted() || crashed) return
-      // Capabilities go out on their own period too: sent again here only if the last is not recent,
-      // or peers joining together make every peer send them to every peer (O(n²) at startup).
-      if (now() - capabilitiesSentAt >= timings.capabilitiesMs / 3) await sendCapabilities()
+      // Capabilities again only if a peer appeared since they last went out: a newcomer needs them
+      // (a watcher hands tasks to peers by the addresses in them; with a long capabilities period
+      // the peers up before it would be unreachable to it for that long). Peers joining together
+      // are served by one replay each per gap, not one per newcomer.
+      if (peerAppearedAt >= capabilitiesSentAt) await sendCapabilities()
       for (const { topic, message } of messages) await mesh.publish(topic, message as never)
     },
     fault: (err) => { fault('catch-up', err) }
