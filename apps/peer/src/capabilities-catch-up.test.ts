@@ -17,10 +17,14 @@ describe('capabilities for a newcomer', () => {
     await bravo!.mesh.dial(alpha!.mesh.getMultiaddrs()[0]!)
     await waitFor('bravo has alpha\'s capabilities', () => bravo!.peers().some((p) => p.nodeId === alpha!.nodeId && p.capabilities !== undefined), 10_000)
     // Well after alpha's capabilities went out, charlie joins, connected to bravo only.
-    await new Promise((resolve) => setTimeout(resolve, 1500))
+    // (past gossip's replay window for a new neighbour, a few heartbeats)
+    await new Promise((resolve) => setTimeout(resolve, 2500))
+    const joinedAt = Date.now()
     await charlie!.start()
     await charlie!.mesh.dial(bravo!.mesh.getMultiaddrs()[0]!)
     const heard = await waitFor('charlie has alpha\'s capabilities', () => charlie!.peers().find((p) => p.nodeId === alpha!.nodeId && p.capabilities !== undefined), 10_000)
     expect(heard.capabilities?.addrs).toEqual(alpha!.mesh.getMultiaddrs().map(String))
+    // Sent again for charlie (not the first ones, replayed by gossip to a new neighbour).
+    expect(Date.parse(heard.capabilities!.timestamp)).toBeGreaterThanOrEqual(joinedAt - 1000)
   }, 40_000)
 })

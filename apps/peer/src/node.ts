@@ -769,6 +769,8 @@ export async function createNode (init: NodeInit): Promise<BzzzNode> {
     }
     await sendCapabilities()
     await sendPresence()
+    // A stop or a drain that came during the two sends above has stopped the jobs already.
+    if (crashed || lifecycle.phase !== 'running') return
     // Sent once now; then each at its own phase, so that peers started together do not send in step.
     every(timings.presenceMs, 'presence', sendPresence, { spread: true })
     every(timings.capabilitiesMs, 'capabilities', sendCapabilities, { spread: true })
