@@ -23,8 +23,7 @@ describe('earlierHolderLogins', () => {
 describe('findWipOnForks', () => {
   it('finds the branch on an earlier holder\'s fork; given the holders, reads only their forks', async () => {
     const names = ['a', 'b', 'c', 'd']
-    const forge = await mesh.forge(names, [{ title: 'x', body: 'x', author: 'maintainer', labels: ['bzzz'] }])
-    const f = forge
+    const f = await mesh.forge(names, [{ title: 'x', body: 'x', author: 'maintainer', labels: ['bzzz'] }])
     for (const n of names) {
       const res = await fetch(`${f.url}/repos/acme/tasks/forks`, { method: 'POST', headers: { authorization: `token tok-${n}` } })
       expect(res.status).toBe(202)
